@@ -1,0 +1,36 @@
+# Two commands do all the set-up: `make repro` (the pipeline) and `make test` (the suite).
+# Both create .venv on first use; the stamp file makes later runs skip the install.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.lce-installed
+export DVC_NO_ANALYTICS := 1
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: install repro test lint clean-venv
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements-offline.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-offline.txt
+	@touch $(STAMP)
+
+repro: $(STAMP)
+	$(BIN)/dvc repro
+	@echo
+	@echo "Results: warehouse/lce.duckdb (query it with: $(BIN)/lce query \"select * from models\")"
+	@echo "Artifacts: data/probe (probe set), data/dissect/<model>/units.parquet (unit profiles)"
+
+# pytest exits 5 when it collected no tests: treat that as a failure too.
+test: $(STAMP)
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "Error: pytest ran no tests" >&2; exit 1; fi; exit $$rc
+
+lint: $(STAMP)
+	$(BIN)/ruff check lce stages tests
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,5 @@
+"""``python -m lce`` is the ``lce`` command."""
+
+from lce.cli import main
+
+main()

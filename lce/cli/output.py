@@ -1,0 +1,105 @@
+"""The one set of output options every command shares: ``--format`` and ``--output``.
+
+Results are plain (columns, rows) pairs so that formatting never needs pandas (``lce query`` must
+start fast and must not import the heavy scientific stack).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lce.io import atomic_path
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+    markdown = "markdown"
+
+
+FormatOption = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.",
+                 dir_okay=False),
+]
+
+
+def _plain(value):
+    """A JSON-safe value: NaN/inf become null, anything exotic (dates, decimals) a string."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def render(columns: list[str], rows: list[tuple], fmt: Format) -> str:
+    """Render a result in ``fmt`` as text."""
+    if fmt is Format.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+        return buffer.getvalue()
+    if fmt is Format.json:
+        records = [dict(zip(columns, map(_plain, row), strict=True)) for row in rows]
+        return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+    if fmt is Format.jsonl:
+        return "".join(json.dumps(dict(zip(columns, map(_plain, row), strict=True)),
+                                  ensure_ascii=False) + "\n" for row in rows)
+    if fmt is Format.markdown:
+        def line(cells):
+            return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n"
+        return (line(columns) + line(["---"] * len(columns))
+                + "".join(line([_cell(v) for v in row]) for row in rows))
+    return _rich_table(columns, rows)
+
+
+def _rich_table(columns: list[str], rows: list[tuple]) -> str:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row))
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(table)
+    return console.file.getvalue()
+
+
+def emit(columns: list[str], rows: list[tuple], fmt: Format = Format.table,
+         output: Path | None = None) -> None:
+    """Print a result, or write it to ``output`` atomically."""
+    text = render(columns, rows, fmt)
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    with atomic_path(output) as tmp:
+        tmp.write_text(text)

@@ -1,0 +1,1 @@
+"""Labelled image datasets that install offline from packages."""

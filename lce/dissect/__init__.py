@@ -1,0 +1,1 @@
+"""Network Dissection: label every unit of a layer with the concept its top activations match."""

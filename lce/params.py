@@ -1,0 +1,137 @@
+"""Typed views of ``params.yaml``, validated once, with errors that name the offending key.
+
+Every stage reads its section through these functions, so a typo in ``params.yaml`` fails the
+stage at once with ``Error: params.yaml: probe.n_images: ...`` instead of deep inside a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lce.errors import LCEError
+
+PARAMS_FILE = Path("params.yaml")
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise LCEError(f"{path}: file not found")
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise LCEError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise LCEError(f"{path}: top level must be a mapping of sections")
+    return data
+
+
+def _section(params: dict, name: str, path) -> dict:
+    section = params.get(name)
+    if not isinstance(section, dict):
+        raise LCEError(f"{path}: missing or invalid section {name!r}")
+    return section
+
+
+def _coerce(value, kind, where: str):
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is tuple and isinstance(value, list):
+        return tuple(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise LCEError(f"{where}: expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def typed_section(cls, params: dict, name: str, path=PARAMS_FILE):
+    """Build dataclass ``cls`` from section ``name``; unknown keys and wrong types are errors."""
+    section = _section(params, name, path)
+    known = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(section) - set(known))
+    if unknown:
+        raise LCEError(f"{path}: {name}.{unknown[0]}: unknown key",
+                       hint=f"known keys: {', '.join(known)}")
+    values = {}
+    for key, value in section.items():
+        values[key] = _coerce(value, type(known[key].default), f"{path}: {name}.{key}")
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class ProbeParams:
+    name: str = "synthetic"
+    n_images: int = 300
+    image_size: int = 224
+    seed: int = 0
+    max_objects: int = 3
+
+    def validate(self, path=PARAMS_FILE) -> ProbeParams:
+        if self.n_images < 1:
+            raise LCEError(f"{path}: probe.n_images: must be at least 1")
+        if self.image_size < 32 or self.image_size % 2:
+            raise LCEError(f"{path}: probe.image_size: must be an even number >= 32")
+        return self
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    key: str
+    zoo: str
+    layers: tuple[str, ...]
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class DissectParams:
+    quantile: float = 0.005
+    denominator: str = "netdissect"
+    iou_cutoff: float = 0.04
+    batch_size: int = 32
+    device: str = "auto"
+
+    def validate(self, path=PARAMS_FILE) -> DissectParams:
+        if not 0 < self.quantile < 1:
+            raise LCEError(f"{path}: dissect.quantile: must be in (0, 1)")
+        if self.denominator not in ("netdissect", "lite"):
+            raise LCEError(f"{path}: dissect.denominator: must be 'netdissect' or 'lite'")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise LCEError(f"{path}: dissect.device: must be auto, cpu or cuda")
+        return self
+
+
+def probe_params(params: dict, path=PARAMS_FILE) -> ProbeParams:
+    return typed_section(ProbeParams, params, "probe", path).validate(path)
+
+
+def dissect_params(params: dict, path=PARAMS_FILE) -> DissectParams:
+    return typed_section(DissectParams, params, "dissect", path).validate(path)
+
+
+def model_params(params: dict, path=PARAMS_FILE) -> dict[str, ModelParams]:
+    """The ``models`` section: dot-free key -> zoo entry, layers to dissect, seed."""
+    section = _section(params, "models", path)
+    models = {}
+    for key, entry in section.items():
+        where = f"{path}: models.{key}"
+        if "." in key:
+            raise LCEError(f"{where}: model keys must not contain dots (DVC splits on them)")
+        if not isinstance(entry, dict):
+            raise LCEError(f"{where}: expected a mapping with 'zoo' and 'layers'")
+        unknown = sorted(set(entry) - {"zoo", "layers", "seed"})
+        if unknown:
+            raise LCEError(f"{where}.{unknown[0]}: unknown key")
+        layers = entry.get("layers")
+        if not isinstance(layers, list) or not layers or not all(isinstance(x, str)
+                                                                 for x in layers):
+            raise LCEError(f"{where}.layers: expected a non-empty list of layer names")
+        models[key] = ModelParams(
+            key=key,
+            zoo=_coerce(entry.get("zoo", key), str, f"{where}.zoo"),
+            layers=tuple(layers),
+            seed=_coerce(entry.get("seed", 0), int, f"{where}.seed"),
+        )
+    return models

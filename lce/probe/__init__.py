@@ -1,0 +1,1 @@
+"""Probe sets: Broden-format reading, writing and synthetic generation."""

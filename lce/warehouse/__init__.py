@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: built from Parquet artifacts, read through read-only connections."""

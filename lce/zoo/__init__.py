@@ -1,0 +1,1 @@
+"""Model zoo: one spec per checkpoint, verified loading into torchvision architectures."""

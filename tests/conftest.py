@@ -1,0 +1,86 @@
+"""Shared fixtures: tiny probe sets, a built warehouse, and a way to run the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+def cli_env(**extra) -> dict[str, str]:
+    """Environment for subprocesses: this checkout's code first, the venv's tools on PATH."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    env["DVC_NO_ANALYTICS"] = "1"
+    env.update(extra)
+    return env
+
+
+def run_lce(*args: str, stdin: str | None = None, cwd: Path | None = None,
+            **env) -> subprocess.CompletedProcess:
+    """Run ``python -m lce ARGS`` as a user would and capture its output."""
+    return subprocess.run([sys.executable, "-m", "lce", *args], input=stdin, text=True,
+                          capture_output=True, cwd=cwd, env=cli_env(**env), timeout=120)
+
+
+@pytest.fixture(scope="session")
+def tiny_probe(tmp_path_factory) -> Path:
+    """A 12-image synthetic probe set at 64 px (masks 32x32)."""
+    from lce.probe.synthetic import SyntheticConfig, generate
+
+    root = tmp_path_factory.mktemp("probe") / "probe"
+    generate(root, SyntheticConfig(n_images=12, image_size=64, seed=3))
+    return root
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip("../shared/data (reference data) is not present")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def dissection_results(tiny_probe, tmp_path_factory):
+    """Real dissection outputs (units.parquet + meta.json) of two small models on the tiny probe."""
+    import json
+
+    from lce.dissect.run import DissectConfig, dissect
+    from lce.io import write_parquet
+    from lce.probe.broden import BrodenProbe
+    from lce.warehouse.build import DissectionResult
+    from lce.zoo.loading import build_model
+    from lce.zoo.registry import get_spec
+
+    probe = BrodenProbe(tiny_probe)
+    root = tmp_path_factory.mktemp("dissect")
+    results = []
+    for key in ("mobilenetv2-imagenet", "mobilenetv2-random"):
+        spec = get_spec(key)
+        profiles = dissect(build_model(spec), probe, ["features.14"], spec.mean, spec.std,
+                           DissectConfig())
+        frame = profiles["features.14"]
+        frame.insert(0, "layer", "features.14")
+        frame.insert(0, "model", key)
+        write_parquet(frame, root / key / "units.parquet")
+        (root / key / "meta.json").write_text(json.dumps(
+            {"model": key, "arch": spec.arch, "method": spec.method, "source": spec.source,
+             "probe": "tiny"}))
+        results.append(DissectionResult(root / key))
+    return results
+
+
+@pytest.fixture(scope="session")
+def warehouse_db(tiny_probe, dissection_results, tmp_path_factory) -> Path:
+    from lce.probe.broden import BrodenProbe
+    from lce.warehouse.build import build_warehouse
+
+    path = tmp_path_factory.mktemp("wh") / "lce.duckdb"
+    return build_warehouse(path, BrodenProbe(tiny_probe), "tiny", dissection_results)

@@ -1,0 +1,59 @@
+import pytest
+
+from lce.errors import LCEError
+from lce.params import dissect_params, load_params, model_params, probe_params
+
+
+def test_repository_params_are_valid():
+    from tests.conftest import REPO
+
+    params = load_params(REPO / "params.yaml")
+    assert probe_params(params).n_images > 0
+    assert dissect_params(params).quantile == 0.005
+    models = model_params(params)
+    assert {"mobilenetv2-imagenet", "mobilenetv2-random"} <= set(models)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"probe": {"n_images": "many"}}, "probe.n_images: expected int"),
+        ({"probe": {"n_image": 3}}, "probe.n_image: unknown key"),
+        ({"probe": {"image_size": 31}}, "probe.image_size"),
+        ({}, "missing or invalid section 'probe'"),
+    ],
+)
+def test_probe_params_errors_name_the_key(params, message):
+    with pytest.raises(LCEError, match=message.replace("(", r"\(")):
+        probe_params(params)
+
+
+def test_dissect_params_reject_unknown_denominator():
+    with pytest.raises(LCEError, match="dissect.denominator"):
+        dissect_params({"dissect": {"denominator": "mean"}})
+
+
+@pytest.mark.parametrize(
+    ("models", "message"),
+    [
+        ({"resnet50.v1": {"layers": ["layer4"]}}, "must not contain dots"),
+        ({"m": {"layers": []}}, "models.m.layers"),
+        ({"m": {"layers": ["x"], "lr": 1}}, "models.m.lr: unknown key"),
+        ({"m": "resnet"}, "expected a mapping"),
+    ],
+)
+def test_model_params_errors_name_the_key(models, message):
+    with pytest.raises(LCEError, match=message):
+        model_params({"models": models})
+
+
+def test_model_zoo_key_defaults_to_model_key():
+    models = model_params({"models": {"mobilenetv2-random": {"layers": ["features.18"]}}})
+    assert models["mobilenetv2-random"].zoo == "mobilenetv2-random"
+
+
+def test_bad_yaml_is_one_clear_error(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("probe: [unclosed\n")
+    with pytest.raises(LCEError, match="invalid YAML"):
+        load_params(path)

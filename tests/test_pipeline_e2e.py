@@ -1,0 +1,77 @@
+"""`dvc repro` end to end on a minimal configuration, in a temporary copy of the repository."""
+
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, cli_env, run_lce
+
+TINY_PARAMS = {
+    "probe": {"name": "synthetic", "n_images": 8, "image_size": 64, "seed": 1, "max_objects": 2},
+    "models": {
+        "mobilenetv2-imagenet": {"zoo": "mobilenetv2-imagenet", "layers": ["features.14"]},
+        "mobilenetv2-random": {"zoo": "mobilenetv2-random", "layers": ["features.14"]},
+    },
+    "dissect": {"quantile": 0.005, "denominator": "netdissect", "iou_cutoff": 0.04,
+                "batch_size": 8, "device": "cpu"},
+}
+
+
+def project_files() -> list[str]:
+    """The files a clone of the repository would have (tracked or not ignored)."""
+    out = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if (REPO / line).is_file()]
+
+
+def copy_project(dest, params: dict):
+    for rel in project_files():
+        if rel == "dvc.lock":
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / rel, target)
+    (dest / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    subprocess.run(["git", "init", "-q"], cwd=dest, check=True)
+    return dest
+
+
+def dvc(*args, cwd):
+    return subprocess.run(["dvc", *args], cwd=cwd, capture_output=True, text=True,
+                          env=cli_env(), timeout=600)
+
+
+@pytest.mark.slow
+def test_dvc_repro_builds_the_warehouse_and_second_run_does_nothing(tmp_path):
+    project = copy_project(tmp_path / "project", TINY_PARAMS)
+    first = dvc("repro", cwd=project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    for stage in ("probe", "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random",
+                  "warehouse"):
+        assert f"Running stage '{stage}'" in first.stdout
+    assert (project / "warehouse/lce.duckdb").is_file()
+    assert (project / "data/dissect/mobilenetv2-random/units.parquet").is_file()
+
+    result = run_lce("query", "select model, count(*) as n from units group by model "
+                     "order by model", "-f", "csv", cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["model,n", "mobilenetv2-imagenet,160",
+                                          "mobilenetv2-random,160"]
+
+    second = dvc("repro", cwd=project)
+    assert second.returncode == 0, second.stderr
+    assert "Running stage" not in second.stdout
+    assert "Data and pipelines are up to date." in second.stdout
+
+
+@pytest.mark.slow
+def test_bad_params_fail_the_stage_with_one_error_line(tmp_path):
+    params = {**TINY_PARAMS, "probe": {**TINY_PARAMS["probe"], "n_images": "lots"}}
+    project = copy_project(tmp_path / "project", params)
+    result = dvc("repro", "probe", cwd=project)
+    assert result.returncode != 0
+    assert "Error: params.yaml: probe.n_images: expected int, got 'lots'" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (project / "data/probe").exists()
