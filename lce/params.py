@@ -78,11 +78,17 @@ class ProbeParams:
 
 
 @dataclass(frozen=True)
-class ModelParams:
+class FetchParams:
     key: str
     zoo: str
-    layers: tuple[str, ...]
     seed: int = 0
+
+
+@dataclass(frozen=True)
+class ModelParams:
+    key: str
+    weights: str
+    layers: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -111,27 +117,43 @@ def dissect_params(params: dict, path=PARAMS_FILE) -> DissectParams:
     return typed_section(DissectParams, params, "dissect", path).validate(path)
 
 
-def model_params(params: dict, path=PARAMS_FILE) -> dict[str, ModelParams]:
-    """The ``models`` section: dot-free key -> zoo entry, layers to dissect, seed."""
-    section = _section(params, "models", path)
-    models = {}
-    for key, entry in section.items():
-        where = f"{path}: models.{key}"
-        if "." in key:
-            raise LCEError(f"{where}: model keys must not contain dots (DVC splits on them)")
+def _keyed_entries(params: dict, section: str, allowed: set[str], path):
+    """(key, entry, where) for each entry of a keyed section, with dot-free keys checked."""
+    for key, entry in _section(params, section, path).items():
+        where = f"{path}: {section}.{key}"
+        if "." in str(key):
+            raise LCEError(f"{where}: keys must not contain dots (DVC splits on them)")
+        entry = {} if entry is None else entry
         if not isinstance(entry, dict):
-            raise LCEError(f"{where}: expected a mapping with 'zoo' and 'layers'")
-        unknown = sorted(set(entry) - {"zoo", "layers", "seed"})
+            raise LCEError(f"{where}: expected a mapping")
+        unknown = sorted(set(entry) - allowed)
         if unknown:
-            raise LCEError(f"{where}.{unknown[0]}: unknown key")
+            raise LCEError(f"{where}.{unknown[0]}: unknown key",
+                           hint=f"known keys: {', '.join(sorted(allowed))}")
+        yield str(key), entry, where
+
+
+def fetch_params(params: dict, path=PARAMS_FILE) -> dict[str, FetchParams]:
+    """The ``fetch`` section: key -> registered zoo model (default: the key) and seed."""
+    return {
+        key: FetchParams(key=key, zoo=_coerce(entry.get("zoo", key), str, f"{where}.zoo"),
+                         seed=_coerce(entry.get("seed", 0), int, f"{where}.seed"))
+        for key, entry, where in _keyed_entries(params, "fetch", {"zoo", "seed"}, path)
+    }
+
+
+def model_params(params: dict, path=PARAMS_FILE) -> dict[str, ModelParams]:
+    """The ``models`` section: the models to dissect, their checkpoint directory and layers."""
+    models = {}
+    for key, entry, where in _keyed_entries(params, "models", {"weights", "layers"}, path):
         layers = entry.get("layers")
         if not isinstance(layers, list) or not layers or not all(isinstance(x, str)
                                                                  for x in layers):
             raise LCEError(f"{where}.layers: expected a non-empty list of layer names")
-        models[key] = ModelParams(
-            key=key,
-            zoo=_coerce(entry.get("zoo", key), str, f"{where}.zoo"),
-            layers=tuple(layers),
-            seed=_coerce(entry.get("seed", 0), int, f"{where}.seed"),
-        )
+        if "weights" not in entry:
+            raise LCEError(f"{where}.weights: missing (the model's checkpoint directory, "
+                           f"e.g. data/models/{key})")
+        models[key] = ModelParams(key=key, weights=_coerce(entry["weights"], str,
+                                                           f"{where}.weights"),
+                                  layers=tuple(layers))
     return models

@@ -15,8 +15,7 @@ from lce.params import dissect_params, load_params, model_params, probe_params
 from lce.probe.broden import BrodenProbe
 from lce.progress import get_logger
 from lce.stage import pick_device, stage_main
-from lce.zoo.loading import build_model
-from lce.zoo.registry import get_spec
+from lce.zoo.checkpoint import load_checkpoint
 
 PROBE = "data/probe"
 log = get_logger("lce.stages.dissect")
@@ -31,14 +30,13 @@ def main(key: str) -> None:
     if key not in models:
         raise LCEError(f"params.yaml: models.{key}: no such model")
     model_cfg, settings = models[key], dissect_params(params)
-    spec = get_spec(model_cfg.zoo)
+    model, spec = load_checkpoint(model_cfg.weights)
     config = DissectConfig(quantile=settings.quantile, denominator=settings.denominator,
                            iou_cutoff=settings.iou_cutoff, batch_size=settings.batch_size,
                            device=pick_device(settings.device))
     probe = BrodenProbe(PROBE)
-    log.info("dissecting %s (%s) layers %s on %d probe images", key, spec.key,
-             ", ".join(model_cfg.layers), len(probe))
-    model = build_model(spec, seed=model_cfg.seed)
+    log.info("dissecting %s (%s, %s) layers %s on %d probe images", key, spec.arch,
+             spec.source, ", ".join(model_cfg.layers), len(probe))
     profiles = dissect(model, probe, model_cfg.layers, spec.mean, spec.std, config)
     frames = []
     for layer, frame in profiles.items():
@@ -49,10 +47,9 @@ def main(key: str) -> None:
                  int(frame["interpretable"].sum()), len(frame))
     out = Path("data/dissect") / key
     write_parquet(pd.concat(frames, ignore_index=True), out / "units.parquet")
-    meta = {"model": key, "zoo": spec.key, "arch": spec.arch, "method": spec.method,
-            "source": spec.source, "probe": probe_params(params).name,
-            "layers": list(model_cfg.layers), "seed": model_cfg.seed,
-            "dissect": asdict(settings)}
+    meta = {"model": key, "arch": spec.arch, "method": spec.method, "source": spec.source,
+            "sha256": spec.sha256, "probe": probe_params(params).name,
+            "layers": list(model_cfg.layers), "dissect": asdict(settings)}
     with atomic_path(out / "meta.json") as tmp:
         tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 

@@ -1,7 +1,7 @@
 import pytest
 
 from lce.errors import LCEError
-from lce.params import dissect_params, load_params, model_params, probe_params
+from lce.params import dissect_params, fetch_params, load_params, model_params, probe_params
 
 
 def test_repository_params_are_valid():
@@ -12,6 +12,10 @@ def test_repository_params_are_valid():
     assert dissect_params(params).quantile == 0.005
     models = model_params(params)
     assert {"mobilenetv2-imagenet", "mobilenetv2-random"} <= set(models)
+    fetched = fetch_params(params)
+    for model in models.values():  # every compared model's checkpoint is produced by a stage
+        assert model.weights.startswith("data/")
+    assert fetched["mobilenetv2-random"].zoo == "mobilenetv2-random"
 
 
 @pytest.mark.parametrize(
@@ -36,9 +40,10 @@ def test_dissect_params_reject_unknown_denominator():
 @pytest.mark.parametrize(
     ("models", "message"),
     [
-        ({"resnet50.v1": {"layers": ["layer4"]}}, "must not contain dots"),
-        ({"m": {"layers": []}}, "models.m.layers"),
-        ({"m": {"layers": ["x"], "lr": 1}}, "models.m.lr: unknown key"),
+        ({"resnet50.v1": {"weights": "w", "layers": ["layer4"]}}, "must not contain dots"),
+        ({"m": {"weights": "w", "layers": []}}, "models.m.layers"),
+        ({"m": {"weights": "w", "layers": ["x"], "lr": 1}}, "models.m.lr: unknown key"),
+        ({"m": {"layers": ["x"]}}, "models.m.weights: missing"),
         ({"m": "resnet"}, "expected a mapping"),
     ],
 )
@@ -47,9 +52,11 @@ def test_model_params_errors_name_the_key(models, message):
         model_params({"models": models})
 
 
-def test_model_zoo_key_defaults_to_model_key():
-    models = model_params({"models": {"mobilenetv2-random": {"layers": ["features.18"]}}})
-    assert models["mobilenetv2-random"].zoo == "mobilenetv2-random"
+def test_fetch_zoo_key_defaults_to_the_entry_key():
+    fetched = fetch_params({"fetch": {"mobilenetv2-random": None, "twin": {
+        "zoo": "mobilenetv2-random", "seed": 4}}})
+    assert fetched["mobilenetv2-random"].zoo == "mobilenetv2-random"
+    assert (fetched["twin"].zoo, fetched["twin"].seed) == ("mobilenetv2-random", 4)
 
 
 def test_bad_yaml_is_one_clear_error(tmp_path):

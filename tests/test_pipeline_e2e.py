@@ -10,9 +10,10 @@ from tests.conftest import REPO, cli_env, run_lce
 
 TINY_PARAMS = {
     "probe": {"name": "synthetic", "n_images": 8, "image_size": 64, "seed": 1, "max_objects": 2},
+    "fetch": {"mobilenetv2-imagenet": {}, "mobilenetv2-random": {"seed": 0}},
     "models": {
-        "mobilenetv2-imagenet": {"zoo": "mobilenetv2-imagenet", "layers": ["features.14"]},
-        "mobilenetv2-random": {"zoo": "mobilenetv2-random", "layers": ["features.14"]},
+        key: {"weights": f"data/models/{key}", "layers": ["features.14"]}
+        for key in ("mobilenetv2-imagenet", "mobilenetv2-random")
     },
     "dissect": {"quantile": 0.005, "denominator": "netdissect", "iou_cutoff": 0.04,
                 "batch_size": 8, "device": "cpu"},
@@ -48,8 +49,8 @@ def test_dvc_repro_builds_the_warehouse_and_second_run_does_nothing(tmp_path):
     project = copy_project(tmp_path / "project", TINY_PARAMS)
     first = dvc("repro", cwd=project)
     assert first.returncode == 0, first.stdout + first.stderr
-    for stage in ("probe", "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random",
-                  "warehouse"):
+    for stage in ("probe", "fetch@mobilenetv2-imagenet", "fetch@mobilenetv2-random",
+                  "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random", "warehouse"):
         assert f"Running stage '{stage}'" in first.stdout
     assert (project / "warehouse/lce.duckdb").is_file()
     assert (project / "data/dissect/mobilenetv2-random/units.parquet").is_file()

@@ -1,4 +1,5 @@
-"""Build a registered model: architecture from torchvision, weights verified and loaded strictly."""
+"""Turn a registered spec into weights: resolve its source, verify it, load it strictly, and
+materialize it as a normalized checkpoint (``lce.zoo.checkpoint``)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,13 @@ import importlib.resources
 from pathlib import Path
 
 from lce.errors import LCEError
+from lce.zoo.architectures import build_architecture
 from lce.zoo.registry import ModelSpec
 
 
 def sha256_of(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with Path(path).open("rb") as fh:
         while block := fh.read(chunk):
             digest.update(block)
     return digest.hexdigest()
@@ -35,12 +37,11 @@ def resolve_source(spec: ModelSpec) -> Path:
 
 
 def build_model(spec: ModelSpec, seed: int = 0):
-    """An eval-mode torchvision model for ``spec`` (random specs are seeded by ``seed``)."""
+    """An eval-mode model for ``spec`` (random specs are initialised with ``seed``)."""
     import torch
-    import torchvision
 
     torch.manual_seed(seed)
-    model = torchvision.models.get_model(spec.arch, weights=None)
+    model = build_architecture(spec.arch)
     if spec.source != "random":
         path = resolve_source(spec)
         if spec.sha256 and (actual := sha256_of(path)) != spec.sha256:
@@ -52,3 +53,15 @@ def build_model(spec: ModelSpec, seed: int = 0):
                            f"missing {result.missing_keys[:5]}, "
                            f"unexpected {result.unexpected_keys[:5]}")
     return model.eval()
+
+
+def materialize(spec: ModelSpec, directory: str | Path, seed: int = 0):
+    """Write ``spec``'s weights as a normalized checkpoint in ``directory``."""
+    from lce.zoo.checkpoint import save_checkpoint
+
+    model = build_model(spec, seed)
+    source = f"random(seed={seed})" if spec.source == "random" else spec.source
+    return save_checkpoint(directory, model.state_dict(), {
+        "key": spec.key, "arch": spec.arch, "method": spec.method, "source": source,
+        "mean": spec.mean, "std": spec.std, "layers": spec.layers,
+    })

@@ -1,0 +1,92 @@
+"""The normalized checkpoint every model is materialized as: ``model.pt`` + ``spec.json``.
+
+``model.pt`` is a plain state_dict in the architecture's own key layout (no wrappers, no heads that
+the architecture lacks), so it loads strictly with ``weights_only=True``; ``spec.json`` says which
+architecture it fits, where it came from, its sha256 and the input normalization. Fetched zoo
+models, seeded random models and models trained here all share this one format, which is what
+``dissect@``/``bench@`` stages read and what a team shares through its DVC remote.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from lce.errors import LCEError
+from lce.io import atomic_path
+from lce.zoo.architectures import build_architecture
+from lce.zoo.registry import IMAGENET_MEAN, IMAGENET_STD
+
+WEIGHTS_FILE = "model.pt"
+SPEC_FILE = "spec.json"
+
+
+@dataclass(frozen=True)
+class CheckpointSpec:
+    key: str
+    arch: str
+    method: str
+    source: str
+    sha256: str
+    mean: tuple[float, ...] = IMAGENET_MEAN
+    std: tuple[float, ...] = IMAGENET_STD
+    arch_kwargs: dict = field(default_factory=dict)
+    layers: tuple[str, ...] = ()
+
+    @classmethod
+    def read(cls, directory: Path) -> CheckpointSpec:
+        path = Path(directory) / SPEC_FILE
+        if not path.is_file():
+            raise LCEError(f"{path}: file not found (is {directory} a model checkpoint?)")
+        try:
+            data = json.loads(path.read_text())
+            data["mean"], data["std"] = tuple(data["mean"]), tuple(data["std"])
+            data["layers"] = tuple(data.get("layers", ()))
+            return cls(**data)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise LCEError(f"{path}: invalid checkpoint spec ({exc})") from None
+
+
+def save_checkpoint(directory: str | Path, state_dict: dict, spec_fields: dict) -> CheckpointSpec:
+    """Write ``model.pt`` and ``spec.json`` atomically; the spec records the file's sha256."""
+    import torch
+
+    from lce.zoo.loading import sha256_of
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    weights = directory / WEIGHTS_FILE
+    # torch.save names the zip archive after the file; saving through a buffer keeps the bytes
+    # independent of the temporary file name, so the same weights give the same sha256.
+    buffer = io.BytesIO()
+    torch.save({k: v.detach().cpu().contiguous() for k, v in state_dict.items()}, buffer)
+    with atomic_path(weights) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+    spec = CheckpointSpec(sha256=sha256_of(weights), **spec_fields)
+    with atomic_path(directory / SPEC_FILE) as tmp:
+        tmp.write_text(json.dumps(asdict(spec), indent=2, sort_keys=True) + "\n")
+    return spec
+
+
+def load_checkpoint(directory: str | Path):
+    """(eval-mode model, spec) from a normalized checkpoint directory, verified and strict."""
+    import torch
+
+    from lce.zoo.loading import sha256_of
+
+    directory = Path(directory)
+    spec = CheckpointSpec.read(directory)
+    weights = directory / WEIGHTS_FILE
+    if not weights.is_file():
+        raise LCEError(f"{weights}: file not found")
+    if (actual := sha256_of(weights)) != spec.sha256:
+        raise LCEError(f"{weights}: sha256 {actual} does not match spec.json ({spec.sha256})")
+    model = build_architecture(spec.arch, **spec.arch_kwargs)
+    state = torch.load(weights, map_location="cpu", weights_only=True)
+    result = model.load_state_dict(state, strict=False)
+    if result.missing_keys or result.unexpected_keys:
+        raise LCEError(f"{weights}: does not fit {spec.arch}: missing {result.missing_keys[:5]}, "
+                       f"unexpected {result.unexpected_keys[:5]}")
+    return model.eval(), spec

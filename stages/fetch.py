@@ -1,0 +1,29 @@
+"""DVC stage `fetch@<key>`: materialize a registered model as data/models/<key>
+(``model.pt`` + ``spec.json``), verified, so later stages and teammates never need its host."""
+
+import sys
+from pathlib import Path
+
+from lce.errors import LCEError
+from lce.params import fetch_params, load_params
+from lce.progress import get_logger
+from lce.stage import stage_main
+from lce.zoo.loading import materialize
+from lce.zoo.registry import get_spec
+
+
+@stage_main
+def main(key: str) -> None:
+    entries = fetch_params(load_params())
+    if key not in entries:
+        raise LCEError(f"params.yaml: fetch.{key}: no such entry")
+    entry = entries[key]
+    spec = materialize(get_spec(entry.zoo), Path("data/models") / key, seed=entry.seed)
+    get_logger("lce.stages.fetch").info("%s: %s from %s (sha256 %s)", key, spec.arch,
+                                        spec.source, spec.sha256[:12])
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: python stages/fetch.py KEY")
+    sys.exit(main(sys.argv[1]))
