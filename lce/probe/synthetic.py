@@ -185,3 +185,34 @@ def generate(root, config: SyntheticConfig):
     names = {n: name for cat in table.values() for name, n in cat.items()}
     samples = (_sample(config, i, table) for i in range(config.n_images))
     return write_broden(root, samples, names, PIXEL_CATEGORIES, IMAGE_CATEGORIES)
+
+
+@dataclass(frozen=True)
+class TrainingSplit:
+    """Labelled images of the probe's visual domain, for training and benchmarking models."""
+
+    images: np.ndarray  # (N, S, S, 3) uint8
+    scene: np.ndarray  # (N,) int64 index into scene_names
+    object: np.ndarray  # (N,) int64 index into object_names: the largest object of the image
+    scene_names: tuple[str, ...]
+    object_names: tuple[str, ...]
+
+
+def generate_training_split(config: SyntheticConfig) -> TrainingSplit:
+    """A training split drawn like the probe set but from a disjoint seed stream."""
+    table = concept_table()
+    object_names = tuple(table["object"])
+    object_number = {n: k for k, n in enumerate(table["object"].values())}
+    scene_number = {n: k for k, n in enumerate(table["scene"].values())}
+    train_config = SyntheticConfig(n_images=config.n_images, image_size=config.image_size,
+                                   seed=config.seed + 1_000_003, max_objects=config.max_objects)
+    images, scenes, objects = [], [], []
+    for i in range(config.n_images):
+        sample = _sample(train_config, i, table)
+        plane = sample.planes["object"][0] if "object" in sample.planes else np.zeros(1, int)
+        numbers, counts = np.unique(plane[plane > 0], return_counts=True)
+        images.append(sample.image)
+        scenes.append(scene_number[sample.image_labels["scene"][0]])
+        objects.append(object_number[int(numbers[counts.argmax()])] if numbers.size else -1)
+    return TrainingSplit(np.stack(images), np.array(scenes), np.array(objects),
+                         tuple(table["scene"]), object_names)
