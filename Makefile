@@ -1,7 +1,7 @@
 # Two commands do all the set-up: `make repro` (the pipeline) and `make test` (the suite).
 # Both create .venv on first use; the stamp file makes later runs skip the install.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.lce-installed
