@@ -29,7 +29,10 @@ PIXEL_CATEGORIES = ["color", "object", "part", "material"]
 IMAGE_CATEGORIES = ["scene", "texture"]
 CATEGORIES = tuple(PIXEL_CATEGORIES + IMAGE_CATEGORIES)
 # First label number of each category; the gaps keep numbers stable when lists grow.
-LABEL_BASES = {"color": 1, "object": 20, "part": 60, "material": 150, "scene": 200, "texture": 300}
+# Parts are labelled only on objects at least this fraction of the image wide: annotators of real
+# segmentations skip the parts of small objects, and it leaves some images without parts.
+PART_MIN_SIZE = 0.4
+LABEL_BASES = {"color": 1, "object": 20, "part": 60, "scene": 200, "material": 260, "texture": 300}
 
 
 @dataclass(frozen=True)
@@ -152,11 +155,13 @@ def _draw_object(canvas: _Canvas, config: SyntheticConfig, table,
     p["object"][small] = table["object"][name]
     p["color"][small] = table["color"].get(fill_name, 0)
     p["material"][small] = table["material"].get(fill_name, 0)
+    for plane in ("part_tb", "part_lr", "part_shape"):
+        p[plane][small] = 0  # an object on top hides the parts below it
+    if size < PART_MIN_SIZE * s:
+        return
     quads = quadrants(small)
     for q, plane in (("t", "part_tb"), ("b", "part_tb"), ("l", "part_lr"), ("r", "part_lr")):
-        p[plane][small] = np.where(quads[q][small], table["part"][f"{name}-{q}"],
-                                   p[plane][small])
-    p["part_shape"][small] = 0  # an object on top hides the parts below it
+        p[plane][quads[q]] = table["part"][f"{name}-{q}"]
     if special is not None:
         full[:] = False
         full[y:y + size, x:x + size] = special
