@@ -106,15 +106,19 @@ def preview(directory: ProbeDir, output: Annotated[Path, typer.Option(
                 "--output", "-o", help="The PNG to write.", dir_okay=False)],
             images: Annotated[int, typer.Option("--images", "-n",
                                                 help="How many images (rows).")] = 6,
-            start: Annotated[int, typer.Option("--start", help="First image.")] = 0) -> None:
+            index: Annotated[list[int] | None, typer.Option(
+                "--index", "-i", help="Show this image (0-based, repeatable) instead of the "
+                "first --images.")] = None) -> None:
     """Draw images next to their concept masks, each label in its own colour."""
     from lce.errors import LCEError
     from lce.probe.broden import BrodenProbe
     from lce.probe.preview import render_preview
 
     probe = BrodenProbe(directory)
-    indices = list(range(start, min(start + images, len(probe))))
-    if not indices:
-        raise LCEError(f"{directory}: no image at position {start} (it has {len(probe)})")
+    indices = index or list(range(min(images, len(probe))))
+    bad = [i for i in indices if not 0 <= i < len(probe)]
+    if bad or not indices:
+        raise LCEError(f"{directory}: no image at position {bad[0] if bad else 0} "
+                       f"(it has {len(probe)})")
     render_preview(probe, indices, output)
     typer.echo(f"wrote {output}", err=True)
