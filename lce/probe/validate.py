@@ -2,10 +2,12 @@
 
 The reader checks what it touches (a mask when it decodes it); validation touches everything, so a
 broken probe set fails in seconds with one line naming the file and row, not an hour into a
-dissection. The checks: table headers; ``category.csv`` rows consistent with the ``c_*`` files
-(``first <= last``, every number within ``[first, last]``, ``count`` = rows, numbers known to
-``label.csv``); every image present and ``ih x iw``; every mask present, ``sh x sw`` and holding
-only numbers of ``label.csv``; image-level numbers known to ``label.csv``.
+dissection. The checks:
+table headers; ``category.csv`` rows consistent with the ``c_*`` files (``first <= last``,
+``[first, last]`` spanning the category's label numbers -- or its local codes, the other reading
+of that range --, ``count`` = rows, numbers known to ``label.csv``); every image present and
+``ih x iw``; every mask present, ``sh x sw`` and holding only numbers of ``label.csv``;
+image-level numbers known to ``label.csv``.
 """
 
 from __future__ import annotations
@@ -53,11 +55,17 @@ def check_tables(probe: BrodenProbe) -> None:
         if len(c_rows) != count:
             raise LCEError(f"{path}: row {n}: {category}: count {count} but {c_path.name} has "
                            f"{len(c_rows)} rows")
-        for m, c_row in enumerate(c_rows, start=2):
-            number = _int(c_path, m, c_row, "number")
-            if not first <= number <= last:
-                raise LCEError(f"{c_path}: row {m}: number {number} outside the range "
-                               f"[{first}, {last}] of category.csv row {n}")
+        numbers = [_int(c_path, m, r, "number") for m, r in enumerate(c_rows, start=2)]
+        codes = [_int(c_path, m, r, "code") for m, r in enumerate(c_rows, start=2)]
+        # [first, last] spans the category's label numbers (as LCE writes it) or its local codes
+        # (1..count): accept either reading, reject a range that covers neither.
+        if not (all(first <= x <= last for x in numbers)
+                or all(first <= x <= last for x in codes)):
+            m, number = next((m, x) for m, x in enumerate(numbers, start=2)
+                             if not first <= x <= last)
+            raise LCEError(f"{c_path}: row {m}: number {number} outside the range "
+                           f"[{first}, {last}] of category.csv row {n}")
+        for m, number in enumerate(numbers, start=2):
             if not (0 < number < len(known) and known[number]):
                 raise LCEError(f"{c_path}: row {m}: number {number} is not in label.csv")
 
