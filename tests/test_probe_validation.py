@@ -73,6 +73,12 @@ def test_mask_size_mismatch(probe_copy):
     check_fails(probe_copy, rf"{mask.name}: mask is 16x32, index.csv row {rec.row} says 32x32")
 
 
+def test_corrupt_mask_file(probe_copy):
+    _, _, mask = first_mask(probe_copy, "color")
+    mask.write_bytes(b"not a png")
+    check_fails(probe_copy, rf"{mask.name}: unreadable image")
+
+
 def test_label_absent_from_label_csv_in_a_mask(probe_copy):
     _, rec, mask = first_mask(probe_copy, "object")
     labels = np.zeros((32, 32), np.int64)

@@ -84,6 +84,15 @@ def _split_cell(cell: str | None) -> tuple[str, ...]:
     return tuple(part for part in (cell or "").split(";") if part)
 
 
+def _read_rgb(path: Path) -> np.ndarray:
+    """An image file as (H, W, 3) uint8; a corrupt file is an input error, not a crash."""
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except OSError as exc:
+        raise LCEError(f"{path}: unreadable image ({exc})") from None
+
+
 def _select_categories(index_path: Path, available: list[str],
                        wanted: list[str] | tuple[str, ...] | None) -> list[str]:
     if wanted is None:
@@ -222,10 +231,9 @@ class BrodenProbe:
         """The i-th image as (ih, iw, 3) uint8 RGB."""
         path = self.image_path(i)
         if not path.is_file():
-            raise LCEError(f"{self.root / 'index.csv'}: row {self.records[i].row}: "
+            raise LCEError(f"{self.index_path}: row {self.records[i].row}: "
                            f"image file {path} not found")
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
+        return _read_rgb(path)
 
     def _image_labels(self, rec: ImageRecord, category: str) -> np.ndarray:
         try:
@@ -256,10 +264,9 @@ class BrodenProbe:
             for k, rel in enumerate(cell):
                 path = self.root / "images" / rel
                 if not path.is_file():
-                    raise LCEError(f"{self.root / 'index.csv'}: row {rec.row}: "
+                    raise LCEError(f"{self.index_path}: row {rec.row}: "
                                    f"mask file {path} not found")
-                with Image.open(path) as im:
-                    plane = decode_mask(np.asarray(im.convert("RGB")))
+                plane = decode_mask(_read_rgb(path))
                 if plane.shape != (rec.sh, rec.sw):
                     raise LCEError(f"{path}: mask is {plane.shape[0]}x{plane.shape[1]}, "
                                    f"index.csv row {rec.row} says {rec.sh}x{rec.sw}")

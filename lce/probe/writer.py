@@ -74,7 +74,8 @@ def write_broden(
     return Path(root)
 
 
-def _write_tables(tmp: Path, samples, label_names, pixel_categories, image_categories) -> None:
+def _write_tables(tmp: Path, samples: Iterable[ProbeSample], label_names: dict[int, str],
+                  pixel_categories: list[str], image_categories: list[str]) -> None:
     (tmp / "images").mkdir()
     categories = pixel_categories + image_categories
     # per (category, label): images containing it, and summed pixel fraction (coverage)
