@@ -39,6 +39,7 @@ def global_options(
     ctx.obj = State(db=db)
 
 
+from lce.cli import probe  # noqa: E402,F401,I001  (one line per command module)
 from lce.cli import query  # noqa: E402,F401  (registers its command on `app`)
 
 

@@ -84,39 +84,91 @@ def _split_cell(cell: str | None) -> tuple[str, ...]:
     return tuple(part for part in (cell or "").split(";") if part)
 
 
-class BrodenProbe:
-    """A Broden-format probe set on disk.
+def _read_rgb(path: Path) -> np.ndarray:
+    """An image file as (H, W, 3) uint8; a corrupt file is an input error, not a crash."""
+    try:
+        with Image.open(path) as im:
+            return np.asarray(im.convert("RGB"))
+    except OSError as exc:
+        raise LCEError(f"{path}: unreadable image ({exc})") from None
 
-    ``categories`` keeps the order of the category columns of ``index.csv``; a category is
-    image-level when its cells hold label numbers rather than mask paths.
+
+def _select_categories(index_path: Path, available: list[str],
+                       wanted: list[str] | tuple[str, ...] | None) -> list[str]:
+    if wanted is None:
+        return available
+    unknown = [c for c in wanted if c not in available]
+    if unknown:
+        raise LCEError(f"{index_path}: no category column {unknown[0]!r}",
+                       hint=f"categories: {', '.join(available)}")
+    return [c for c in available if c in set(wanted)]
+
+
+def _select_rows(records: list[ImageRecord], limit: int | None, sample: int | None,
+                 seed: int) -> list[ImageRecord]:
+    if limit is not None and sample is not None:
+        raise LCEError("choose either the first N rows (limit) or a sample, not both")
+    count = limit if limit is not None else sample
+    if count is None:
+        return records
+    if count < 1:
+        raise LCEError(f"the number of rows to select must be at least 1, got {count}")
+    if limit is not None or count >= len(records):
+        return records[:count]
+    keep = np.random.default_rng(seed).choice(len(records), size=count, replace=False)
+    return [records[k] for k in sorted(keep.tolist())]
+
+
+# Broden's image-level categories; used when no index cell tells (every cell empty).
+IMAGE_LEVEL_CATEGORIES = {"scene", "texture"}
+
+
+class BrodenProbe:
+    """A Broden-format probe set on disk, or a subset of it.
+
+    ``categories`` keeps the order of the category columns of ``index.csv`` (or of the requested
+    subset); a category is image-level when its cells hold label numbers rather than mask paths.
+    Subsets select rows by ``split``, then the first ``limit`` rows or a ``sample`` of that many
+    rows drawn with ``seed`` (kept in index order, so a subset reads like a shorter index).
+    ``records[i].row`` is always the row number in ``index.csv`` (the header is row 1).
     """
 
-    def __init__(self, root: str | Path):
+    def __init__(self, root: str | Path, *, split: str | None = None,
+                 categories: list[str] | tuple[str, ...] | None = None,
+                 limit: int | None = None, sample: int | None = None, seed: int = 0):
         self.root = Path(root)
         if not self.root.is_dir():
             raise LCEError(f"{self.root}: probe directory not found")
-        index_path = self.root / "index.csv"
-        rows = _read_csv(index_path, INDEX_FIXED_COLUMNS)
-        with index_path.open(newline="") as fh:
+        self.index_path = self.root / "index.csv"
+        rows = _read_csv(self.index_path, INDEX_FIXED_COLUMNS)
+        with self.index_path.open(newline="") as fh:
             header = next(csv.reader(fh))
-        self.categories: list[str] = [c for c in header if c not in INDEX_FIXED_COLUMNS]
+        all_categories = [c for c in header if c not in INDEX_FIXED_COLUMNS]
+        self.categories: list[str] = _select_categories(self.index_path, all_categories,
+                                                        categories)
         self.records: list[ImageRecord] = []
         for n, row in enumerate(rows, start=2):  # row 1 is the header
+            if split is not None and row["split"] != split:
+                continue
             try:
                 sizes = {k: int(row[k]) for k in ("ih", "iw", "sh", "sw")}
             except (TypeError, ValueError):
-                raise LCEError(f"{index_path}: row {n}: ih/iw/sh/sw must be integers") from None
+                raise LCEError(f"{self.index_path}: row {n}: ih/iw/sh/sw must be integers"
+                               ) from None
             cells = {c: _split_cell(row.get(c)) for c in self.categories}
             self.records.append(
                 ImageRecord(row=n, image=row["image"], split=row["split"], cells=cells, **sizes)
             )
-        self.image_level = {c for c in self.categories if self._cells_are_numbers(c)}
+        if split is not None and not self.records:
+            raise LCEError(f"{self.index_path}: no row has split {split!r}")
+        self.records = _select_rows(self.records, limit, sample, seed)
+        self.image_level = {c for c in self.categories if self._is_image_level(c)}
 
-    def _cells_are_numbers(self, category: str) -> bool:
+    def _is_image_level(self, category: str) -> bool:
         for rec in self.records:
             for part in rec.cells[category]:
                 return part.isdigit()
-        return False
+        return category in IMAGE_LEVEL_CATEGORIES
 
     def __len__(self) -> int:
         return len(self.records)
@@ -126,25 +178,50 @@ class BrodenProbe:
         return [c for c in self.categories if c not in self.image_level]
 
     @cached_property
+    def label_rows(self) -> list[dict[str, str]]:
+        """The rows of ``label.csv`` (header checked, numbers checked to be integers)."""
+        path = self.root / "label.csv"
+        rows = _read_csv(path, LABEL_COLUMNS)
+        for n, row in enumerate(rows, start=2):
+            if not row["number"].isdigit():
+                raise LCEError(f"{path}: row {n}: number {row['number']!r} is not an integer")
+        return rows
+
+    @cached_property
+    def known_labels(self) -> np.ndarray:
+        """A lookup table: ``known_labels[n]`` is True when ``label.csv`` has label n (or n = 0)."""
+        known = np.zeros(1 << 16, dtype=bool)
+        known[0] = True
+        known[[int(row["number"]) for row in self.label_rows if int(row["number"]) < 1 << 16]] \
+            = True
+        return known
+
+    @cached_property
     def concepts(self) -> dict[int, Concept]:
-        """Label number -> concept, with the primary category taken from the ``c_*`` coverages."""
-        label_rows = _read_csv(self.root / "label.csv", LABEL_COLUMNS)
+        """Label number -> concept, with the primary category taken from the ``c_*`` coverages.
+
+        With a category subset, only concepts whose primary category is selected are listed.
+        """
         best: dict[int, tuple[float, str]] = {}
         for category in self.categories:
             path = self.root / f"c_{category}.csv"
             if not path.exists():
                 continue
-            for row in _read_csv(path, CATEGORY_LABEL_COLUMNS):
-                number, coverage = int(row["number"]), float(row["coverage"] or 0)
+            for n, row in enumerate(_read_csv(path, CATEGORY_LABEL_COLUMNS), start=2):
+                try:
+                    number, coverage = int(row["number"]), float(row["coverage"] or 0)
+                except ValueError:
+                    raise LCEError(f"{path}: row {n}: number/coverage must be numeric") from None
                 if number not in best or coverage > best[number][0]:
                     best[number] = (coverage, category)
         concepts = {}
-        for row in label_rows:
+        for row in self.label_rows:
             number = int(row["number"])
             if number == 0:
                 continue  # label 0 means "unlabelled" and is never a concept
             category = best.get(number, (0.0, row["category"].split("(")[0]))[1]
-            concepts[number] = Concept(number, row["name"], category)
+            if category in self.categories:
+                concepts[number] = Concept(number, row["name"], category)
         return concepts
 
     def image_path(self, i: int) -> Path:
@@ -154,10 +231,21 @@ class BrodenProbe:
         """The i-th image as (ih, iw, 3) uint8 RGB."""
         path = self.image_path(i)
         if not path.is_file():
-            raise LCEError(f"{self.root / 'index.csv'}: row {self.records[i].row}: "
+            raise LCEError(f"{self.index_path}: row {self.records[i].row}: "
                            f"image file {path} not found")
-        with Image.open(path) as im:
-            return np.asarray(im.convert("RGB"))
+        return _read_rgb(path)
+
+    def _image_labels(self, rec: ImageRecord, category: str) -> np.ndarray:
+        try:
+            numbers = np.array([int(x) for x in rec.cells[category]], dtype=np.int32)
+        except ValueError:
+            raise LCEError(f"{self.index_path}: row {rec.row}: {category} cell must list label "
+                           f"numbers") from None
+        unknown = [int(n) for n in numbers if not (0 <= n < 1 << 16 and self.known_labels[n])]
+        if unknown:
+            raise LCEError(f"{self.index_path}: row {rec.row}: {category} label {unknown[0]} is "
+                           f"not in label.csv")
+        return numbers
 
     def segmentation(self, i: int) -> dict[str, np.ndarray]:
         """Label data of image i for every category.
@@ -170,19 +258,22 @@ class BrodenProbe:
         for category in self.categories:
             cell = rec.cells[category]
             if category in self.image_level:
-                out[category] = np.array([int(x) for x in cell], dtype=np.int32)
+                out[category] = self._image_labels(rec, category)
                 continue
             planes = np.zeros((len(cell), rec.sh, rec.sw), dtype=np.int32)
             for k, rel in enumerate(cell):
                 path = self.root / "images" / rel
                 if not path.is_file():
-                    raise LCEError(f"{self.root / 'index.csv'}: row {rec.row}: "
+                    raise LCEError(f"{self.index_path}: row {rec.row}: "
                                    f"mask file {path} not found")
-                with Image.open(path) as im:
-                    plane = decode_mask(np.asarray(im.convert("RGB")))
+                plane = decode_mask(_read_rgb(path))
                 if plane.shape != (rec.sh, rec.sw):
                     raise LCEError(f"{path}: mask is {plane.shape[0]}x{plane.shape[1]}, "
                                    f"index.csv row {rec.row} says {rec.sh}x{rec.sw}")
+                unknown = ~self.known_labels[plane]
+                if unknown.any():
+                    raise LCEError(f"{path}: label {int(plane[unknown][0])} (index.csv row "
+                                   f"{rec.row}) is not in label.csv")
                 planes[k] = plane
             out[category] = planes
         return out

@@ -2,14 +2,15 @@
 
 Every image is a scene layout (image-level ``scene``) over a background material whose pattern is
 also the image-level ``texture``; on it lie 1-3 objects -- real animal silhouettes from
-``animal-mnist`` or geometric shapes -- each filled with a named colour or a material. Objects
-carry ``object`` masks, quadrant ``part`` masks on two planes (``<object>-t/-b`` and
-``<object>-l/-r``, as in the Dissect segmenter), and every region carries its ``color`` and
-``material`` labels. Masks are
-drawn at half the image resolution, as in Broden.
+``animal-mnist`` or geometric shapes (:mod:`lce.probe.shapes`) -- each filled with a named colour or
+a material (:mod:`lce.probe.materials`). Objects carry ``object`` masks and ``part`` masks on up to
+three planes (quadrants ``<object>-t/-b``, ``<object>-l/-r``, and shape-specific parts); every
+region carries its ``color`` and ``material`` labels. Masks are drawn at half the image
+resolution, as in Broden. Some images lack some categories (a plain sky has no material and no
+texture; a material-filled object on a wall has no colour), as real Broden images do.
 
 Label numbers are assigned per category from fixed bases, so some exceed 255 and exercise the
-``R + 256 * G`` mask encoding.
+``R + 256 * G`` mask encoding; lists only grow at their end, so numbers stay stable.
 """
 
 from __future__ import annotations
@@ -17,174 +18,199 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
 
-from lce.data.offline import ANIMAL_CLASSES, SKIMAGE_TEXTURES, animal_silhouettes, skimage_texture
+from lce.errors import LCEError
+from lce.probe.materials import COLORS, MATERIAL_TEXTURE, MATERIALS, TEXTURES, material_patch
+from lce.probe.shapes import OBJECTS, SHAPE_PARTS, object_masks, part_names, quadrants
 from lce.probe.writer import ProbeSample, write_broden
 
-COLORS = {
-    "red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 70, 220), "yellow": (235, 215, 40),
-    "orange": (240, 140, 30), "purple": (140, 60, 180), "pink": (240, 140, 190),
-    "white": (245, 245, 245), "black": (20, 20, 20), "gray": (128, 128, 128),
-    "brown": (130, 80, 40),
-}
-SHAPES = ("circle", "square", "triangle", "ring", "cross")
-PROCEDURAL_MATERIALS = ("stripes", "dots", "checker", "noise")
-MATERIALS = SKIMAGE_TEXTURES + PROCEDURAL_MATERIALS
-SCENES = ("field", "indoor", "seaside", "sky")
-TEXTURES = ("banded", "dotted", "chequered", "speckled", "brickwork", "grassy", "pebbly")
-MATERIAL_TEXTURE = dict(zip(("stripes", "dots", "checker", "noise", "brick", "grass", "gravel"),
-                            TEXTURES, strict=True))
+SCENES = ("field", "indoor", "seaside", "sky", "lake")
 PIXEL_CATEGORIES = ["color", "object", "part", "material"]
 IMAGE_CATEGORIES = ["scene", "texture"]
+CATEGORIES = tuple(PIXEL_CATEGORIES + IMAGE_CATEGORIES)
 # First label number of each category; the gaps keep numbers stable when lists grow.
-LABEL_BASES = {"color": 1, "object": 20, "part": 60, "material": 150, "scene": 200, "texture": 300}
+# Parts are labelled only on objects at least this fraction of the image wide: annotators of real
+# segmentations skip the parts of small objects, and it leaves some images without parts.
+PART_MIN_SIZE = 0.4
+LABEL_BASES = {"color": 1, "object": 20, "part": 60, "scene": 200, "material": 260, "texture": 300}
 
 
 @dataclass(frozen=True)
 class SyntheticConfig:
+    """What to generate. Empty concept tuples mean "all"; subsets restrict the random choices
+    (a scene still brings its own sky or water)."""
+
     n_images: int = 200
     image_size: int = 112
     seed: int = 0
     max_objects: int = 3
     train_fraction: float = 0.0
+    categories: tuple[str, ...] = CATEGORIES
+    objects: tuple[str, ...] = ()
+    materials: tuple[str, ...] = ()
+    colors: tuple[str, ...] = ()
+    scenes: tuple[str, ...] = ()
+
+    def validate(self, where: str = "probe") -> SyntheticConfig:
+        """Reject unknown names and impossible sizes with the offending key in the message."""
+        if self.n_images < 0 or self.max_objects < 1:
+            raise LCEError(f"{where}: n_images must be >= 0 and max_objects >= 1")
+        if self.image_size < 16 or self.image_size % 2:
+            raise LCEError(f"{where}.image_size: must be an even number >= 16")
+        for key, known in (("categories", CATEGORIES), ("objects", OBJECTS),
+                           ("materials", MATERIALS), ("colors", tuple(COLORS)),
+                           ("scenes", SCENES)):
+            unknown = sorted(set(getattr(self, key)) - set(known))
+            if unknown:
+                raise LCEError(f"{where}.{key}: unknown name {unknown[0]!r}",
+                               hint=f"known: {', '.join(known)}")
+        if not self.categories:
+            raise LCEError(f"{where}.categories: must name at least one category")
+        return self
 
 
 def concept_table() -> dict[str, dict[str, int]]:
     """Category -> {concept name: label number}."""
-    objects = list(SHAPES) + list(ANIMAL_CLASSES)
-    parts = [f"{o}-{q}" for o in objects for q in "tblr"]
-    names = {"color": list(COLORS), "object": objects, "part": parts, "material": list(MATERIALS),
-             "scene": list(SCENES), "texture": list(TEXTURES)}
+    names = {"color": list(COLORS), "object": list(OBJECTS), "part": part_names(),
+             "material": list(MATERIALS), "scene": list(SCENES), "texture": list(TEXTURES)}
     return {c: {n: LABEL_BASES[c] + k for k, n in enumerate(ns)} for c, ns in names.items()}
 
 
-def _material_patch(name: str, size: int, rng: np.random.Generator) -> np.ndarray:
-    """A (size, size, 3) uint8 patch of a material: a random crop of a real photo or a pattern."""
-    if name in SKIMAGE_TEXTURES:
-        photo = skimage_texture(name)
-        h, w = photo.shape[:2]
-        crop = min(h, w, max(size, int(size * rng.uniform(1.0, 2.0))))
-        y, x = rng.integers(0, h - crop + 1), rng.integers(0, w - crop + 1)
-        patch = Image.fromarray(photo[y:y + crop, x:x + crop]).resize((size, size),
-                                                                      Image.BILINEAR)
-        return np.asarray(patch)
-    yy, xx = np.mgrid[0:size, 0:size]
-    period = int(rng.integers(6, 14))
-    fg, bg = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
-    if name == "stripes":
-        on = ((xx + yy * rng.choice([0, 1])) // (period // 2)) % 2 == 0
-    elif name == "dots":
-        on = ((xx % period - period / 2) ** 2 + (yy % period - period / 2) ** 2) < (period / 3) ** 2
-    elif name == "checker":
-        on = ((xx // period) + (yy // period)) % 2 == 0
-    else:  # noise
-        return rng.integers(0, 256, (size, size, 3)).astype(np.uint8)
-    return np.where(on[..., None], fg, bg).astype(np.uint8)
+class _Canvas:
+    """An image being drawn and its label planes at half resolution."""
+
+    def __init__(self, size: int):
+        self.size, m = size, size // 2
+        self.image = np.zeros((size, size, 3), dtype=np.uint8)
+        self.planes = {name: np.zeros((m, m), np.int32)
+                       for name in ("color", "material", "object", "part_tb", "part_lr",
+                                    "part_shape")}
+
+    def band(self, top: int, bottom: int, pixels, color: int = 0, material: int = 0) -> None:
+        """Paint image rows [top, bottom) and label the matching mask rows."""
+        self.image[top:bottom] = pixels[top:bottom] if np.ndim(pixels) == 3 else pixels
+        rows = slice(top // 2, bottom // 2)
+        self.planes["color"][rows] = color
+        self.planes["material"][rows] = material
 
 
-def _shape_mask(shape: str, size: int) -> np.ndarray:
-    yy, xx = (np.mgrid[0:size, 0:size] + 0.5) / size * 2 - 1
-    r = np.hypot(xx, yy)
-    if shape == "circle":
-        return r < 0.9
-    if shape == "square":
-        return (np.abs(xx) < 0.8) & (np.abs(yy) < 0.8)
-    if shape == "triangle":
-        return (yy < 0.8) & (yy > -0.9 + 2 * np.abs(xx))
-    if shape == "ring":
-        return (r < 0.95) & (r > 0.55)
-    return (np.abs(xx) < 0.3) | (np.abs(yy) < 0.3)  # cross
+def _choices(subset: tuple[str, ...], everything) -> tuple[str, ...]:
+    return subset or tuple(everything)
 
 
-def _object_mask(name: str, size: int, rng: np.random.Generator) -> np.ndarray:
-    if name in SHAPES:
-        return _shape_mask(name, size)
-    images, labels = animal_silhouettes()
-    pool = np.flatnonzero(labels == ANIMAL_CLASSES.index(name))
-    silhouette = images[rng.choice(pool)]
-    return np.asarray(Image.fromarray(silhouette).resize((size, size), Image.BILINEAR)) > 127
+def _draw_scene(canvas: _Canvas, scene: str, config: SyntheticConfig, table,
+                rng: np.random.Generator) -> str | None:
+    """Paint the scene layout; return the background material (None for a plain sky)."""
+    s = canvas.size
+    materials = _choices(config.materials, MATERIALS)
+    if scene == "sky":  # a plain sky gradient: no material, no texture
+        shade = np.linspace(0.75, 1.1, s)[:, None, None]
+        sky = np.clip(np.array(COLORS["blue"]) * shade, 0, 255).astype(np.uint8)
+        canvas.band(0, s, np.broadcast_to(sky, (s, s, 3)), color=table["color"]["blue"])
+        return None
+    background = "waves" if scene == "lake" else materials[rng.integers(len(materials))]
+    canvas.band(0, s, material_patch(background, s, rng),
+                material=table["material"][background])
+    if scene == "indoor":  # a wall of the background material over a floor of another one
+        floor = materials[rng.integers(len(materials))]
+        top = int(s * rng.uniform(0.65, 0.8)) // 2 * 2
+        canvas.band(top, s, material_patch(floor, s, rng), material=table["material"][floor])
+        return background
+    horizon = int(s * rng.uniform(0.25, 0.55)) // 2 * 2
+    sky = "white" if scene == "field" else "blue"
+    canvas.band(0, horizon, COLORS[sky], color=table["color"][sky])
+    if scene == "seaside":  # a band of plain sea between the sky and the beach
+        bottom = min(s, horizon + s // 5) // 2 * 2
+        sea = (np.array(COLORS["blue"]) * rng.uniform(0.6, 0.9)).astype(np.uint8)
+        canvas.band(horizon, bottom, sea, color=table["color"]["blue"])
+    return background
 
 
-def _quadrants(mask: np.ndarray) -> dict[str, np.ndarray]:
-    """Top/bottom and left/right halves of an object's own extent."""
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:
-        return {q: np.zeros_like(mask) for q in "tblr"}
-    cy, cx = (ys.min() + ys.max()) / 2, (xs.min() + xs.max()) / 2
-    yy, xx = np.mgrid[0:mask.shape[0], 0:mask.shape[1]]
-    return {"t": mask & (yy < cy), "b": mask & (yy >= cy), "l": mask & (xx < cx),
-            "r": mask & (xx >= cx)}
+def _draw_object(canvas: _Canvas, config: SyntheticConfig, table,
+                 rng: np.random.Generator) -> None:
+    s, m = canvas.size, canvas.size // 2
+    objects = _choices(config.objects, OBJECTS)
+    name = objects[rng.integers(len(objects))]
+    size = int(rng.integers(s // 4, int(s * 0.7)))
+    y, x = rng.integers(0, s - size + 1, 2)
+    shape, special = object_masks(name, size, rng)
+    full = np.zeros((s, s), bool)
+    full[y:y + size, x:x + size] = shape
+    colors = _choices(config.colors, COLORS)
+    if rng.random() < 0.6:
+        fill_name = colors[rng.integers(len(colors))]
+        fill = np.broadcast_to(np.array(COLORS[fill_name], np.uint8), (s, s, 3))
+    else:
+        materials = _choices(config.materials, MATERIALS)
+        fill_name = materials[rng.integers(len(materials))]
+        fill = material_patch(fill_name, s, rng)
+    canvas.image[full] = fill[full]
+
+    def half(mask: np.ndarray) -> np.ndarray:
+        # a mask pixel is on when most of its 2x2 block is on
+        return mask.reshape(m, 2, m, 2).mean(axis=(1, 3)) >= 0.5
+
+    small = half(full)
+    p = canvas.planes
+    p["object"][small] = table["object"][name]
+    p["color"][small] = table["color"].get(fill_name, 0)
+    p["material"][small] = table["material"].get(fill_name, 0)
+    for plane in ("part_tb", "part_lr", "part_shape"):
+        p[plane][small] = 0  # an object on top hides the parts below it
+    if size < PART_MIN_SIZE * s:
+        return
+    quads = quadrants(small)
+    for q, plane in (("t", "part_tb"), ("b", "part_tb"), ("l", "part_lr"), ("r", "part_lr")):
+        p[plane][quads[q]] = table["part"][f"{name}-{q}"]
+    if special is not None:
+        full[:] = False
+        full[y:y + size, x:x + size] = special
+        p["part_shape"][half(full) & small] = table["part"][f"{name}-{SHAPE_PARTS[name]}"]
 
 
 def _sample(config: SyntheticConfig, index: int, table) -> ProbeSample:
     rng = np.random.default_rng([config.seed, index])
-    s, m = config.image_size, config.image_size // 2
-    image = np.zeros((s, s, 3), dtype=np.uint8)
-    color = np.zeros((m, m), np.int32)
-    material = np.zeros((m, m), np.int32)
-    objects = np.zeros((m, m), np.int32)
-    parts_tb = np.zeros((m, m), np.int32)
-    parts_lr = np.zeros((m, m), np.int32)
-
-    scene = SCENES[rng.integers(len(SCENES))]
-    background = MATERIALS[rng.integers(len(MATERIALS))]
-    image[:] = _material_patch(background, s, rng)
-    material[:] = table["material"][background]
-    if scene in ("seaside", "sky", "field"):
-        # the upper band is a plain coloured sky (white/blue/gray), a real colour region
-        horizon = int(s * rng.uniform(0.3, 0.6))
-        sky = {"seaside": "blue", "sky": "blue", "field": "white"}[scene]
-        image[:horizon] = COLORS[sky]
-        material[: horizon // 2] = 0
-        color[: horizon // 2] = table["color"][sky]
-        if scene == "seaside":
-            band = slice(horizon, min(s, horizon + s // 5))
-            image[band] = (np.array(COLORS["blue"]) * rng.uniform(0.6, 0.9)).astype(np.uint8)
-            material[band.start // 2:band.stop // 2] = 0
-            color[band.start // 2:band.stop // 2] = table["color"]["blue"]
-
-    names = list(SHAPES) + list(ANIMAL_CLASSES)
+    canvas = _Canvas(config.image_size)
+    scenes = _choices(config.scenes, SCENES)
+    scene = scenes[rng.integers(len(scenes))]
+    background = _draw_scene(canvas, scene, config, table, rng)
     for _ in range(int(rng.integers(1, config.max_objects + 1))):
-        name = names[rng.integers(len(names))]
-        size = int(rng.integers(s // 4, int(s * 0.7)))
-        y, x = rng.integers(0, s - size + 1, 2)
-        mask = _object_mask(name, size, rng)
-        full = np.zeros((s, s), bool)
-        full[y:y + size, x:x + size] = mask
-        if rng.random() < 0.6:
-            fill_name = list(COLORS)[rng.integers(len(COLORS))]
-            fill = np.broadcast_to(np.array(COLORS[fill_name], np.uint8), (s, s, 3))
-        else:
-            fill_name = MATERIALS[rng.integers(len(MATERIALS))]
-            fill = _material_patch(fill_name, s, rng)
-        image[full] = fill[full]
-        # masks at half resolution: a mask pixel is on when most of its 2x2 block is on
-        small = full.reshape(m, 2, m, 2).mean(axis=(1, 3)) >= 0.5
-        objects[small] = table["object"][name]
-        color[small] = table["color"].get(fill_name, 0)
-        material[small] = table["material"].get(fill_name, 0)
-        quads = _quadrants(small)
-        for q, plane in (("t", parts_tb), ("b", parts_tb), ("l", parts_lr), ("r", parts_lr)):
-            plane[small] = np.where(quads[q][small], table["part"][f"{name}-{q}"], plane[small])
+        _draw_object(canvas, config, table, rng)
 
-    planes = {"color": [color], "object": [objects], "material": [material]}
-    if objects.any():
-        planes["part"] = [parts_tb, parts_lr]
+    p = canvas.planes
+    planes = {"color": [p["color"]], "object": [p["object"]], "material": [p["material"]],
+              "part": [p["part_tb"], p["part_lr"]] + ([p["part_shape"]]
+                                                      if p["part_shape"].any() else [])}
+    labels = {"scene": [table["scene"][scene]]}
+    if background is not None:
+        labels["texture"] = [table["texture"][MATERIAL_TEXTURE[background]]]
     split = "train" if rng.random() < config.train_fraction else "val"
+    wanted = set(config.categories)
     return ProbeSample(
-        image=image, split=split, planes={k: v for k, v in planes.items() if v[0].any()},
-        image_labels={"scene": [table["scene"][scene]],
-                      "texture": [table["texture"][MATERIAL_TEXTURE[background]]]},
+        image=canvas.image, split=split,
+        planes={k: v for k, v in planes.items() if k in wanted and v[0].any()},
+        image_labels={k: v for k, v in labels.items() if k in wanted},
     )
 
 
-def generate(root, config: SyntheticConfig):
-    """Write a synthetic Broden-format probe set to ``root``; deterministic for ``config``."""
+def generate(root, config: SyntheticConfig, on_image=None):
+    """Write a synthetic Broden-format probe set to ``root``; deterministic for ``config``.
+
+    ``on_image`` (optional) is called after each image, e.g. to advance a progress bar.
+    """
+    config.validate()
     table = concept_table()
     names = {n: name for cat in table.values() for name, n in cat.items()}
-    samples = (_sample(config, i, table) for i in range(config.n_images))
-    return write_broden(root, samples, names, PIXEL_CATEGORIES, IMAGE_CATEGORIES)
+
+    def samples():
+        for i in range(config.n_images):
+            yield _sample(config, i, table)
+            if on_image is not None:
+                on_image()
+
+    return write_broden(root, samples(), names,
+                        [c for c in PIXEL_CATEGORIES if c in config.categories],
+                        [c for c in IMAGE_CATEGORIES if c in config.categories])
 
 
 @dataclass(frozen=True)
@@ -198,21 +224,46 @@ class TrainingSplit:
     object_names: tuple[str, ...]
 
 
-def generate_training_split(config: SyntheticConfig) -> TrainingSplit:
-    """A training split drawn like the probe set but from a disjoint seed stream."""
+def generate_training_split(config: SyntheticConfig, on_image=None) -> TrainingSplit:
+    """A training split drawn like the probe set but from a disjoint seed stream.
+
+    The object label is the object covering most mask pixels (-1 if every object was hidden).
+    """
+    config.validate()
     table = concept_table()
     object_names = tuple(table["object"])
     object_number = {n: k for k, n in enumerate(table["object"].values())}
     scene_number = {n: k for k, n in enumerate(table["scene"].values())}
-    train_config = SyntheticConfig(n_images=config.n_images, image_size=config.image_size,
-                                   seed=config.seed + 1_000_003, max_objects=config.max_objects)
-    images, scenes, objects = [], [], []
+    train_config = SyntheticConfig(
+        n_images=config.n_images, image_size=config.image_size, seed=config.seed + 1_000_003,
+        max_objects=config.max_objects, objects=config.objects, materials=config.materials,
+        colors=config.colors, scenes=config.scenes)
+    images = np.zeros((config.n_images, config.image_size, config.image_size, 3), np.uint8)
+    scenes = np.zeros(config.n_images, np.int64)
+    objects = np.full(config.n_images, -1, np.int64)
     for i in range(config.n_images):
         sample = _sample(train_config, i, table)
         plane = sample.planes["object"][0] if "object" in sample.planes else np.zeros(1, int)
         numbers, counts = np.unique(plane[plane > 0], return_counts=True)
-        images.append(sample.image)
-        scenes.append(scene_number[sample.image_labels["scene"][0]])
-        objects.append(object_number[int(numbers[counts.argmax()])] if numbers.size else -1)
-    return TrainingSplit(np.stack(images), np.array(scenes), np.array(objects),
-                         tuple(table["scene"]), object_names)
+        images[i] = sample.image
+        scenes[i] = scene_number[sample.image_labels["scene"][0]]
+        if numbers.size:
+            objects[i] = object_number[int(numbers[counts.argmax()])]
+        if on_image is not None:
+            on_image()
+    return TrainingSplit(images, scenes, objects, tuple(table["scene"]), object_names)
+
+
+def config_from_params(params, training: bool = False) -> SyntheticConfig:
+    """The generator configuration of a ``probe:`` params section (:class:`ProbeParams`).
+
+    ``training`` selects the training split's own image count and size; empty lists mean "all".
+    """
+    config = SyntheticConfig(
+        n_images=params.train_images if training else params.n_images,
+        image_size=params.train_image_size if training else params.image_size,
+        seed=params.seed, max_objects=params.max_objects,
+        categories=tuple(params.categories) or CATEGORIES, objects=tuple(params.objects),
+        materials=tuple(params.materials), colors=tuple(params.colors),
+        scenes=tuple(params.scenes))
+    return config.validate("params.yaml: probe")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import shutil
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,23 @@ class ProbeSample:
     split: str
     planes: dict[str, list[np.ndarray]] = field(default_factory=dict)
     image_labels: dict[str, list[int]] = field(default_factory=dict)
+
+
+@contextmanager
+def atomic_directory(root: str | Path) -> Iterator[Path]:
+    """Yield an empty sibling directory of ``root``; on success it replaces ``root``.
+
+    A crash leaves ``root`` as it was (the ``.tmp`` sibling is cleared by the next run).
+    """
+    root = Path(root)
+    tmp = root.with_name(root.name + ".tmp")
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    yield tmp
+    if root.exists():
+        shutil.rmtree(root)
+    tmp.rename(root)
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[Iterable]) -> None:
@@ -51,11 +69,14 @@ def write_broden(
     image_categories: list[str],
 ) -> Path:
     """Write ``samples`` as a Broden directory at ``root`` (replacing it atomically)."""
-    root = Path(root)
-    tmp = root.with_name(root.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    (tmp / "images").mkdir(parents=True)
+    with atomic_directory(root) as tmp:
+        _write_tables(tmp, samples, label_names, pixel_categories, image_categories)
+    return Path(root)
+
+
+def _write_tables(tmp: Path, samples: Iterable[ProbeSample], label_names: dict[int, str],
+                  pixel_categories: list[str], image_categories: list[str]) -> None:
+    (tmp / "images").mkdir()
     categories = pixel_categories + image_categories
     # per (category, label): images containing it, and summed pixel fraction (coverage)
     freq: dict[tuple[str, int], int] = defaultdict(int)
@@ -122,8 +143,3 @@ def write_broden(
         category_rows.append([category, first, last, len(numbers), cat_images[category]])
     _write_csv(tmp / "category.csv", ["name", "first", "last", "count", "frequency"],
                category_rows)
-
-    if root.exists():
-        shutil.rmtree(root)
-    tmp.rename(root)
-    return root
