@@ -9,7 +9,8 @@ import yaml
 from tests.conftest import REPO, cli_env, run_lce
 
 TINY_PARAMS = {
-    "probe": {"name": "synthetic", "n_images": 8, "image_size": 64, "seed": 1, "max_objects": 2},
+    "probe": {"name": "synthetic", "n_images": 8, "image_size": 64, "seed": 1, "max_objects": 2,
+              "train_images": 8, "train_image_size": 32},
     "fetch": {"mobilenetv2-imagenet": {}, "mobilenetv2-random": {"seed": 0}},
     "models": {
         key: {"weights": f"data/models/{key}", "layers": ["features.14"]}
