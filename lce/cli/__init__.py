@@ -40,6 +40,7 @@ def global_options(
 
 
 from lce.cli import query  # noqa: E402,F401  (registers its command on `app`)
+from lce.cli import zoo  # noqa: E402,F401
 
 
 def main() -> None:
