@@ -64,6 +64,17 @@ def test_torchvision_architectures_are_registered():
     assert get_spec("vit_b_16-imagenet").arch == "vit_b_16"
 
 
+def invoke(*args):
+    """The CLI in-process (the subprocess runs below check the real entry point)."""
+    from typer.testing import CliRunner
+
+    from lce.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result
+
+
 def test_zoo_list_in_every_format():
     result = run_lce("zoo", "list", "--no-torchvision", "--format", "csv")
     assert result.returncode == 0, result.stderr
@@ -73,15 +84,15 @@ def test_zoo_list_in_every_format():
     assert byol["method"] == "byol" and byol["epochs"] == "1000" and byol["license"]
     offline = next(r for r in rows if r["key"] == "mobilenetv2-imagenet")
     assert offline["cached"] == "offline"
-    result = run_lce("zoo", "list", "--format", "json", "--method", "supervised")
+    result = invoke("zoo", "list", "--format", "json", "--method", "supervised")
     keys = {row["key"] for row in json.loads(result.stdout)}
     assert {"resnet50-supervised", "resnet18-imagenet"} <= keys
-    result = run_lce("zoo", "list", "--no-torchvision", "--format", "markdown")
+    result = invoke("zoo", "list", "--no-torchvision", "--format", "markdown")
     assert result.stdout.startswith("| key | name | arch |")
 
 
 def test_zoo_show_by_key_or_published_name():
-    result = run_lce("zoo", "show", "SwAV400_2x244(R)", "--format", "json")
+    result = invoke("zoo", "show", "SwAV400_2x244(R)", "--format", "json")
     fields = {row["field"]: row["value"] for row in json.loads(result.stdout)}
     assert fields["key"] == "resnet50-swav-400ep-2x224"
     assert fields["drop"] == "module.projection_head., module.prototypes"
