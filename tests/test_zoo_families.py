@@ -204,3 +204,11 @@ def test_wrong_architecture_names_the_shapes(tmp_path):
     with pytest.raises(LCEError, match=r"wrong shape: layer1\.0\.conv1\.weight \(64, 64, 3, 3\) vs "
                                         r"\(64, 64, 1, 1\)"):
         build_model(get_spec("resnet50-swav"), options=FetchOptions(source=str(path)))
+
+
+def test_deepcluster_fc_layers_are_not_an_optional_head(tmp_path):
+    original = _random_model("alexnet_deepcluster")
+    state = {k: v for k, v in original.state_dict().items() if not k.startswith("classifier.")}
+    path = _save(tmp_path, {"state_dict": state})
+    with pytest.raises(LCEError, match="missing keys classifier.1.bias"):
+        build_model(get_spec("alexnet-deepcluster"), options=FetchOptions(source=str(path)))

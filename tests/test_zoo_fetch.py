@@ -1,10 +1,12 @@
 """Fetching: local files, downloads over HTTP with retries and resume (a server on 127.0.0.1),
 sha256 checks (published, pinned, recorded on first download), and the clear errors."""
 
+import argparse
 import http.server
 import threading
 from dataclasses import replace
 
+import numpy as np
 import pytest
 import torch
 
@@ -156,6 +158,10 @@ def test_missing_truncated_and_unsafe_files(tmp_path):
     truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     with pytest.raises(LCEError, match="truncated or not a PyTorch checkpoint"):
         build_model(spec, options=FetchOptions(source=str(truncated)))
+    options = tmp_path / "with-options.pth"  # what old training scripts pickled beside weights
+    torch.save({"opt": argparse.Namespace(lr=0.03), "best_acc1": np.float64(61.7),
+                "epoch": np.int64(200), "state_dict": {"w": torch.ones(1)}}, options)
+    assert safe_torch_load(options, "model x")["opt"].lr == 0.03
     unsafe = tmp_path / "unsafe.pth"
     torch.save({"state_dict": {}, "callback": print}, unsafe)
     with pytest.raises(LCEError, match="unsafe.pth pickles print, which safe loading does not"):

@@ -22,7 +22,8 @@ from lce.zoo.safe_load import safe_torch_load
 
 __all__ = ["build_model", "load_state", "materialize", "sha256_of"]
 
-# Top-level modules that are a classifier head in torchvision's (and DeepCluster's) nets.
+# Top-level modules that are a classifier head in torchvision's nets; a network whose names differ
+# says so with a ``head_modules`` attribute.
 HEAD_MODULES = ("fc", "classifier", "head", "heads", "AuxLogits", "aux1", "aux2")
 
 
@@ -40,7 +41,8 @@ def load_state(model, state: dict, where: str) -> tuple[str, ...]:
         raise LCEError(f"{where}: tensors of the wrong shape: {_listing(wrong_shape)}",
                        hint="the checkpoint is of another architecture or width")
     result = model.load_state_dict(state, strict=False)
-    heads = tuple(f"{name}." for name, _ in model.named_children() if name in HEAD_MODULES)
+    head_names = getattr(model, "head_modules", HEAD_MODULES)
+    heads = tuple(f"{name}." for name, _ in model.named_children() if name in head_names)
     missing = [k for k in result.missing_keys if not k.endswith("num_batches_tracked")]
     head_missing = tuple(k for k in missing if heads and k.startswith(heads))
     problems = []

@@ -44,6 +44,9 @@ def _conv_bn_relu(in_channels: int, out_channels: int, kernel: int, stride: int,
 class SobelNet(nn.Module):
     """Sobel stage -> convolutional features -> fully connected layers (without the head)."""
 
+    # ``classifier`` holds the trained fc6/fc7 features, not a class head: it must be loaded.
+    head_modules = ()
+
     def __init__(self, features: nn.Sequential, classifier: nn.Sequential):
         super().__init__()
         self.sobel = sobel_stage()
