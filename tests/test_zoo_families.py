@@ -11,9 +11,10 @@ import torch
 from lce.errors import LCEError
 from lce.zoo.architectures import build_architecture
 from lce.zoo.checkpoint import load_checkpoint
+from lce.zoo.families import get_family
 from lce.zoo.fetch import FetchOptions
 from lce.zoo.loading import build_model, materialize
-from lce.zoo.registry import get_spec
+from lce.zoo.registry import REGISTRY, get_spec
 
 
 def _prefixed(state, prefix, skip=("fc.",)):
@@ -212,3 +213,30 @@ def test_deepcluster_fc_layers_are_not_an_optional_head(tmp_path):
     path = _save(tmp_path, {"state_dict": state})
     with pytest.raises(LCEError, match="missing keys classifier.1.bias"):
         build_model(get_spec("alexnet-deepcluster"), options=FetchOptions(source=str(path)))
+
+
+def _plain_layout(state):
+    return {"state_dict": dict(state)}
+
+
+LAYOUTS = {"moco": moco_layout, "pycontrast": pycontrast_layout, "swav": swav_layout,
+           "vissl": vissl_layout, "selav1": selav1_layout, "torchvision": _plain_layout}
+
+
+@pytest.fixture(scope="module")
+def resnet18():
+    return build_architecture("resnet18")
+
+
+@pytest.mark.parametrize("key", sorted(k for k, s in REGISTRY.items()
+                                       if s.arch == "resnet50" and s.source != "random"))
+def test_every_registered_resnet50_spec_remaps_its_family_layout(key, resnet18):
+    """Each entry's own containers/prefix/drop (not just its family's defaults) yield exactly
+    the torchvision keys; ResNet-18 has the same module names, and empty tensors keep it fast."""
+    spec, model = get_spec(key), resnet18
+    state = {k: torch.empty(0) for k in model.state_dict()}
+    layout = LAYOUTS[spec.family]
+    raw = layout(state, model) if layout is selav1_layout else layout(state)
+    remapped = get_family(spec.family).remap(raw, spec, model)
+    head = ("fc.",) if spec.family != "torchvision" else spec.drop
+    assert set(remapped) == {k for k in state if not (head and k.startswith(head))}
