@@ -14,6 +14,7 @@ from lce.zoo.spec import UNIT_MEAN, UNIT_STD, ModelSpec
 RESNET50_LAYERS = ("layer3", "layer4")
 MOBILENET_V2_LAYERS = ("features.14", "features.17")
 FB = "https://dl.fbaipublicfiles.com"
+# "?dl=1" makes Dropbox serve the file itself rather than its preview page.
 PYCONTRAST = "https://www.dropbox.com/sh/87d24jqsl6ra7t2"
 CC_BY_NC = "CC-BY-NC-4.0"
 TORCHVISION_LICENSE = "BSD-3-Clause (torchvision)"
@@ -72,7 +73,7 @@ _SIMCLR_NEEDS = ("the TensorFlow checkpoint converted to PyTorch ({converter}) a
                  "does); give that file as fetch.<key>.source")
 
 CURATED: tuple[ModelSpec, ...] = (
-    resnet50("resnet50-insdis", "insdis", f"{PYCONTRAST}/AACcsSIt1_Njv7GsmsuzZ6Sta/InsDis.pth",
+    resnet50("resnet50-insdis", "insdis", f"{PYCONTRAST}/AACcsSIt1_Njv7GsmsuzZ6Sta/InsDis.pth?dl=1",
              family="pycontrast", epochs=200, display_name="InsDis", aliases=("NPID",),
              license="see HobbitLong/PyContrast", paper=PAPERS["insdis"],
              notes="PyContrast's re-implementation"),
@@ -82,7 +83,7 @@ CURATED: tuple[ModelSpec, ...] = (
     resnet50("resnet50-pclv1", "pcl", "https://storage.googleapis.com/sfr-pcl-data-research/"
              "PCL_checkpoint/PCL_v1_epoch200.pth.tar", family="moco", epochs=200,
              display_name="PCLV1", license="see salesforce/PCL", paper=PAPERS["pcl"]),
-    resnet50("resnet50-pirl", "pirl", f"{PYCONTRAST}/AADN4jKnvTI0U5oT6hTmQZz8a/PIRL.pth",
+    resnet50("resnet50-pirl", "pirl", f"{PYCONTRAST}/AADN4jKnvTI0U5oT6hTmQZz8a/PIRL.pth?dl=1",
              family="pycontrast", epochs=200, display_name="PIRL",
              license="see HobbitLong/PyContrast", paper=PAPERS["pirl"],
              notes="PyContrast's re-implementation; the jigsaw branch is dropped"),
@@ -115,7 +116,7 @@ CURATED: tuple[ModelSpec, ...] = (
     _swav_codebase("resnet50-selav2-400ep-2x224", "sela", "selav2_400ep_2x224", 400,
                    "SeLaV2-2x224", paper=PAPERS["swav"], notes="without multi-crop"),
     resnet50("resnet50-infomin", "infomin",
-             f"{PYCONTRAST}/AAAzMTynP3Qc8mIE4XWkgILUa/InfoMin_800.pth", family="pycontrast",
+             f"{PYCONTRAST}/AAAzMTynP3Qc8mIE4XWkgILUa/InfoMin_800.pth?dl=1", family="pycontrast",
              epochs=800, display_name="InfoMin", license="see HobbitLong/PyContrast",
              paper=PAPERS["infomin"]),
     resnet50("resnet50-byol", "byol",
