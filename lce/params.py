@@ -98,6 +98,9 @@ class FetchParams:
     key: str
     zoo: str
     seed: int = 0
+    source: str = ""  # a local path or URL instead of the registered source
+    sha256: str = ""  # pin the source file's sha256
+    retries: int = 3
 
 
 @dataclass(frozen=True)
@@ -150,12 +153,19 @@ def _keyed_entries(params: dict, section: str, allowed: set[str], path):
 
 
 def fetch_params(params: dict, path=PARAMS_FILE) -> dict[str, FetchParams]:
-    """The ``fetch`` section: key -> registered zoo model (default: the key) and seed."""
-    return {
-        key: FetchParams(key=key, zoo=_coerce(entry.get("zoo", key), str, f"{where}.zoo"),
-                         seed=_coerce(entry.get("seed", 0), int, f"{where}.seed"))
-        for key, entry, where in _keyed_entries(params, "fetch", {"zoo", "seed"}, path)
-    }
+    """The ``fetch`` section: key -> registered zoo model (default: the key), seed of random
+    weights, and optional source/sha256 overrides and download retries."""
+    fetch = {}
+    allowed = {"zoo", "seed", "source", "sha256", "retries"}
+    for key, entry, where in _keyed_entries(params, "fetch", allowed, path):
+        values = {name: _coerce(entry[name], type(getattr(FetchParams, name, "")),
+                                f"{where}.{name}")
+                  for name in allowed - {"zoo"} if name in entry}
+        if values.get("retries", 0) < 0:
+            raise LCEError(f"{where}.retries: must be at least 0")
+        fetch[key] = FetchParams(key=key, zoo=_coerce(entry.get("zoo", key), str, f"{where}.zoo"),
+                                 **values)
+    return fetch
 
 
 def model_params(params: dict, path=PARAMS_FILE) -> dict[str, ModelParams]:

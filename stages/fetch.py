@@ -8,6 +8,7 @@ from lce.errors import LCEError
 from lce.params import fetch_params, load_params
 from lce.progress import get_logger
 from lce.stage import stage_main
+from lce.zoo.fetch import FetchOptions
 from lce.zoo.loading import materialize
 from lce.zoo.registry import get_spec
 
@@ -18,9 +19,13 @@ def main(key: str) -> None:
     if key not in entries:
         raise LCEError(f"params.yaml: fetch.{key}: no such entry")
     entry = entries[key]
-    spec = materialize(get_spec(entry.zoo), Path("data/models") / key, seed=entry.seed)
-    get_logger("lce.stages.fetch").info("%s: %s from %s (sha256 %s)", key, spec.arch,
-                                        spec.source, spec.sha256[:12])
+    options = FetchOptions(source=entry.source, sha256=entry.sha256, retries=entry.retries)
+    spec = materialize(get_spec(entry.zoo), Path("data/models") / key, seed=entry.seed,
+                       options=options)
+    get_logger("lce.stages.fetch").info(
+        "%s: %s from %s (model.pt sha256 %s)%s", key, spec.arch, spec.source, spec.sha256[:12],
+        f"; no classifier in the source: {len(spec.missing_keys)} keys left out"
+        if spec.missing_keys else "")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import torch
 
 from lce.errors import LCEError
 from lce.zoo.checkpoint import load_checkpoint
-from lce.zoo.loading import materialize
+from lce.zoo.loading import build_model, materialize
 from lce.zoo.registry import get_spec
 
 
@@ -54,3 +54,19 @@ def test_missing_checkpoint_and_unknown_names(tmp_path):
         load_checkpoint(tmp_path / "nothing")
     with pytest.raises(LCEError, match="unknown model key 'nope'"):
         get_spec("nope")
+
+
+def test_offline_mobilenet_predicts_real_photos():
+    """The real ImageNet MobileNetV2: scikit-image's cat and coffee photos get their classes."""
+    import skimage.data
+    from PIL import Image
+    from torchvision.models import MobileNet_V2_Weights
+
+    weights = MobileNet_V2_Weights.IMAGENET1K_V1
+    model = build_model(get_spec("mobilenetv2-imagenet"))
+    preprocess = weights.transforms()
+    batch = torch.stack([preprocess(Image.fromarray(skimage.data.chelsea())),
+                         preprocess(Image.fromarray(skimage.data.coffee()))])
+    with torch.no_grad():
+        predicted = model(batch).argmax(1).tolist()
+    assert [weights.meta["categories"][i] for i in predicted] == ["Egyptian cat", "espresso"]

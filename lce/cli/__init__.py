@@ -41,6 +41,7 @@ def global_options(
 
 from lce.cli import probe  # noqa: E402,F401,I001  (one line per command module)
 from lce.cli import query  # noqa: E402,F401  (registers its command on `app`)
+from lce.cli import zoo  # noqa: E402,F401
 
 
 def main() -> None:

@@ -14,16 +14,25 @@ from lce.errors import LCEError
 LCE_ARCHITECTURES: dict[str, str] = {}
 
 
+# Architectures of published checkpoints that torchvision lacks (the model zoo's own list).
+ZOO_ARCHITECTURES: dict[str, str] = {
+    "alexnet_deepcluster": "lce.zoo.nets.deepcluster:alexnet_deepcluster",
+    "vgg16_deepcluster": "lce.zoo.nets.deepcluster:vgg16_deepcluster",
+}
+
+
 def build_architecture(name: str, **kwargs):
     """An untrained network of architecture ``name`` (weights are loaded separately)."""
-    if name in LCE_ARCHITECTURES:
-        module, _, attr = LCE_ARCHITECTURES[name].partition(":")
+    target = LCE_ARCHITECTURES.get(name) or ZOO_ARCHITECTURES.get(name)
+    if target:
+        module, _, attr = target.partition(":")
         return getattr(importlib.import_module(module), attr)(**kwargs)
     import torchvision
 
     try:
         return torchvision.models.get_model(name, weights=None, **kwargs)
     except ValueError:
+        own = sorted({**LCE_ARCHITECTURES, **ZOO_ARCHITECTURES})
         raise LCEError(f"unknown architecture {name!r}",
                        hint="use a torchvision.models builder name or one of: "
-                            + ", ".join(sorted(LCE_ARCHITECTURES))) from None
+                            + ", ".join(own)) from None

