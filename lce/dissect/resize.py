@@ -9,7 +9,9 @@ It is separable: along each axis an output index reads a few source indices ("ta
 weights. The dense :func:`resize` (used by the reference) and the sparse evaluation in
 :mod:`lce.dissect.tally` apply the *same* per-element sequence of float operations, so they agree
 bit for bit. Consecutive output indices that read the same taps form a *group*; an output block
-(row group x column group) can exceed a threshold only if one of its taps does.
+(row group x column group) can exceed a threshold only if one of its taps does. Groups are cut into
+*cells* of a few indices: when upsampling (two taps per axis) the values over a block are bilinear
+in the output coordinates, so a cell's maximum lies on its corners, which prunes most of a block.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ class Taps:
     group_start: np.ndarray  # (G,) first output index of each group
     group_size: np.ndarray  # (G,)
     group_reads: np.ndarray  # (G, n_in) bool: the group reads that source index
+    cell_start: np.ndarray  # (S,) first output index of each cell (a piece of one group)
+    cell_size: np.ndarray  # (S,)
+    cell_reads: np.ndarray  # (S, n_in) bool
+    corners_bound: bool  # a cell's values are bounded by its end points (two taps at most)
+
+
+CELL = 4  # output indices per cell when upsampling
 
 
 @lru_cache(maxsize=64)
@@ -59,7 +68,14 @@ def taps(n_in: int, n_out: int) -> Taps:
     new_group[1:] = (reads[1:] != reads[:-1]).any(axis=1)
     starts = np.flatnonzero(new_group)
     sizes = np.diff(np.append(starts, n_out))
-    return Taps(index, weight.astype(np.float32), starts, sizes, reads[starts])
+    linear = width <= 2
+    cell = CELL if linear else max(int(sizes.max()), 1)
+    cell_start = np.concatenate([np.arange(a, a + n, cell) for a, n in zip(starts, sizes,
+                                                                           strict=True)])
+    group_end = np.repeat(starts + sizes, [len(range(0, n, cell)) for n in sizes])
+    cell_size = np.minimum(cell_start + cell, group_end) - cell_start
+    return Taps(index, weight.astype(np.float32), starts, sizes, reads[starts], cell_start,
+                cell_size, reads[cell_start], linear)
 
 
 def filter_columns(maps: torch.Tensor, cols: Taps) -> torch.Tensor:
@@ -73,18 +89,26 @@ def filter_columns(maps: torch.Tensor, cols: Taps) -> torch.Tensor:
     return out
 
 
-def filter_rows_at(across: torch.Tensor, rows: Taps, which: torch.Tensor, row_idx: torch.Tensor,
-                   col_idx: torch.Tensor) -> torch.Tensor:
-    """Second pass, only where asked: output rows ``row_idx`` (K, r) and columns ``col_idx``
-    (K, c) of map ``which`` (K,) of ``across`` (N, h, W), as (K, r, c)."""
-    _, h, width = across.shape
-    index = torch.from_numpy(rows.index).to(across.device)[row_idx]  # (K, r, t)
-    weight = torch.from_numpy(rows.weight).to(across.device)[row_idx]
-    base = (which * (h * width))[:, None, None] + col_idx[:, None, :]  # (K, 1, c)
-    flat = across.reshape(-1)
+def values_at(maps: torch.Tensor, rows: Taps, cols: Taps, which: torch.Tensor,
+              row_idx: torch.Tensor, col_idx: torch.Tensor) -> torch.Tensor:
+    """Resized values of maps ``which`` (K,) of ``maps`` (N, h, w) at output rows ``row_idx``
+    (K, r) and columns ``col_idx`` (K, c), as (K, r, c): the floats :func:`resize` computes."""
+    _, h, w = maps.shape
+    device = maps.device
+    iy = torch.from_numpy(rows.index).to(device)[row_idx]  # (K, r, ty)
+    wy = torch.from_numpy(rows.weight).to(device)[row_idx]
+    ix = torch.from_numpy(cols.index).to(device)[col_idx]  # (K, c, tx)
+    wx = torch.from_numpy(cols.weight).to(device)[col_idx]
+    flat = maps.reshape(-1)
+    base = (which * (h * w))[:, None, None]
     out = None
-    for t in range(index.shape[-1]):
-        term = weight[:, :, t, None] * flat[base + index[:, :, t, None] * width]
+    for ty in range(iy.shape[-1]):
+        row_base = base + iy[:, :, ty, None] * w  # (K, r, 1)
+        across = None
+        for tx in range(ix.shape[-1]):
+            term = wx[:, None, :, tx] * flat[row_base + ix[:, None, :, tx]]
+            across = term if across is None else across + term
+        term = wy[:, :, ty, None] * across
         out = term if out is None else out + term
     return out
 

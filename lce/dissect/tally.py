@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from lce.dissect.concepts import ConceptIndex, ImageConcepts
-from lce.dissect.resize import filter_columns, filter_rows_at, taps
+from lce.dissect.resize import taps, values_at
 
 DENOMINATORS = ("netdissect", "lite")
 # Relative slack of the "can this fire?" test: resize weights sum to 1 only up to rounding.
@@ -51,44 +51,54 @@ def fired_pixels(maps: torch.Tensor, thresholds: torch.Tensor,
     device = maps.device
     h, w = maps.shape[2:]
     rows, cols = taps(h, size[0]), taps(w, size[1])
-    margin = MARGIN * (thresholds.abs()[None] + maps.abs().amax(dim=(2, 3)))
-    hot = maps > (thresholds[None] - margin)[..., None, None]
+    slack = MARGIN * (thresholds.abs()[None] + maps.abs().amax(dim=(2, 3)))
+    hot = maps > (thresholds[None] - slack)[..., None, None]
     pair_image, pair_unit = torch.nonzero(hot.any(dim=3).any(dim=2), as_tuple=True)
     empty = torch.zeros(0, dtype=torch.long, device=device)
     if pair_image.numel() == 0:
         return FiredPixels(pair_image, pair_unit, empty, empty)
-    reads_r = torch.from_numpy(rows.group_reads).to(device).float()
-    reads_c = torch.from_numpy(cols.group_reads).to(device).float()
-    max_r, max_c = int(rows.group_size.max()), int(cols.group_size.max())
+    pair_maps = maps[pair_image, pair_unit].float()  # (F, h, w)
+    low = thresholds[pair_unit] - slack[pair_image, pair_unit]  # (F,)
+    reads_r = torch.from_numpy(rows.cell_reads).to(device).float()
+    reads_c = torch.from_numpy(cols.cell_reads).to(device).float()
+    cells = (reads_r @ hot[pair_image, pair_unit].float() @ reads_c.T) > 0  # (F, Sy, Sx)
+    pairs, cy, cx = torch.nonzero(cells, as_tuple=True)
+    if rows.corners_bound and cols.corners_bound:  # keep cells whose corners come near T
+        corner_r = _cell_ends(rows, cy, device)
+        corner_c = _cell_ends(cols, cx, device)
+        corners = values_at(pair_maps, rows, cols, pairs, corner_r, corner_c)
+        near = corners.flatten(1).amax(dim=1) > low[pairs]
+        pairs, cy, cx = pairs[near], cy[near], cx[near]
+    max_r, max_c = int(rows.cell_size.max()), int(cols.cell_size.max())
+    step = max(1, BLOCK_ELEMENTS // (max_r * max_c))
     fired_pair, fired_pixel = [], []
-    pair_step = max(1, BLOCK_ELEMENTS // (h * size[1]))
-    block_step = max(1, BLOCK_ELEMENTS // (max_r * max_c))
-    for first in range(0, pair_image.numel(), pair_step):
-        chunk_maps = maps[pair_image[first:first + pair_step], pair_unit[first:first + pair_step]]
-        chunk_hot = hot[pair_image[first:first + pair_step], pair_unit[first:first + pair_step]]
-        blocks = (reads_r @ chunk_hot.float() @ reads_c.T) > 0  # (F, Gy, Gx)
-        pairs, gy, gx = torch.nonzero(blocks, as_tuple=True)
-        across = filter_columns(chunk_maps.float(), cols)  # (F, h, W)
-        for s in range(0, pairs.numel(), block_step):
-            p, by, bx = pairs[s:s + block_step], gy[s:s + block_step], gx[s:s + block_step]
-            row_idx, row_ok = _block_span(rows, by, max_r, size[0], device)
-            col_idx, col_ok = _block_span(cols, bx, max_c, size[1], device)
-            values = filter_rows_at(across, rows, p, row_idx, col_idx)
-            fired = values > thresholds[pair_unit[first + p]][:, None, None]
-            fired &= row_ok[:, :, None] & col_ok[:, None, :]
-            k, i, j = torch.nonzero(fired, as_tuple=True)
-            fired_pair.append(first + p[k])
-            fired_pixel.append(row_idx[k, i] * size[1] + col_idx[k, j])
-    # blocks come in pair order and pixels in block order: the entries are already sorted
+    for s in range(0, pairs.numel(), step):
+        p = pairs[s:s + step]
+        row_idx, row_ok = _cell_span(rows, cy[s:s + step], max_r, device)
+        col_idx, col_ok = _cell_span(cols, cx[s:s + step], max_c, device)
+        values = values_at(pair_maps, rows, cols, p, row_idx, col_idx)
+        fired = values > thresholds[pair_unit[p]][:, None, None]
+        fired &= row_ok[:, :, None] & col_ok[:, None, :]
+        k, i, j = torch.nonzero(fired, as_tuple=True)
+        fired_pair.append(p[k])
+        fired_pixel.append(row_idx[k, i] * size[1] + col_idx[k, j])
+    # cells come in pair order and pixels in cell order: the entries are already sorted
     return FiredPixels(pair_image, pair_unit, torch.cat(fired_pair), torch.cat(fired_pixel))
 
 
-def _block_span(axis, group: torch.Tensor, width: int, n_out: int, device):
-    """Output indices (K, width) of each block's group along one axis, and which are real."""
-    start = torch.from_numpy(axis.group_start).to(device)[group]
-    count = torch.from_numpy(axis.group_size).to(device)[group]
+def _cell_span(axis, cell: torch.Tensor, width: int, device):
+    """Output indices (K, width) of each cell along one axis, and which of them are real."""
+    start = torch.from_numpy(axis.cell_start).to(device)[cell]
+    count = torch.from_numpy(axis.cell_size).to(device)[cell]
     offset = torch.arange(width, device=device)
-    return (start[:, None] + offset).clamp(max=n_out - 1), offset[None, :] < count[:, None]
+    return start[:, None] + offset.clamp(max=count[:, None] - 1), offset[None, :] < count[:, None]
+
+
+def _cell_ends(axis, cell: torch.Tensor, device) -> torch.Tensor:
+    """First and last output index of each cell: (K, 2)."""
+    start = torch.from_numpy(axis.cell_start).to(device)[cell]
+    count = torch.from_numpy(axis.cell_size).to(device)[cell]
+    return torch.stack([start, start + count - 1], dim=1)
 
 
 class IoUTally:
