@@ -9,9 +9,7 @@ It is separable: along each axis an output index reads a few source indices ("ta
 weights. The dense :func:`resize` (used by the reference) and the sparse evaluation in
 :mod:`lce.dissect.tally` apply the *same* per-element sequence of float operations, so they agree
 bit for bit. Consecutive output indices that read the same taps form a *group*; an output block
-(row group x column group) can exceed a threshold only if one of its taps does. Groups are cut into
-*cells* of a few indices: when upsampling (two taps per axis) the values over a block are bilinear
-in the output coordinates, so a cell's maximum lies on its corners, which prunes most of a block.
+(row group x column group) can exceed a threshold only if one of its taps does.
 """
 
 from __future__ import annotations
@@ -32,13 +30,6 @@ class Taps:
     group_start: np.ndarray  # (G,) first output index of each group
     group_size: np.ndarray  # (G,)
     group_reads: np.ndarray  # (G, n_in) bool: the group reads that source index
-    cell_start: np.ndarray  # (S,) first output index of each cell (a piece of one group)
-    cell_size: np.ndarray  # (S,)
-    cell_reads: np.ndarray  # (S, n_in) bool
-    corners_bound: bool  # a cell's values are bounded by its end points (two taps at most)
-
-
-CELL = 4  # output indices per cell when upsampling
 
 
 @lru_cache(maxsize=64)
@@ -68,14 +59,7 @@ def taps(n_in: int, n_out: int) -> Taps:
     new_group[1:] = (reads[1:] != reads[:-1]).any(axis=1)
     starts = np.flatnonzero(new_group)
     sizes = np.diff(np.append(starts, n_out))
-    linear = width <= 2
-    cell = CELL if linear else max(int(sizes.max()), 1)
-    cell_start = np.concatenate([np.arange(a, a + n, cell) for a, n in zip(starts, sizes,
-                                                                           strict=True)])
-    group_end = np.repeat(starts + sizes, [len(range(0, n, cell)) for n in sizes])
-    cell_size = np.minimum(cell_start + cell, group_end) - cell_start
-    return Taps(index, weight.astype(np.float32), starts, sizes, reads[starts], cell_start,
-                cell_size, reads[cell_start], linear)
+    return Taps(index, weight.astype(np.float32), starts, sizes, reads[starts])
 
 
 def filter_columns(maps: torch.Tensor, cols: Taps) -> torch.Tensor:

@@ -47,7 +47,12 @@ class FiredPixels:
 
 def fired_pixels(maps: torch.Tensor, thresholds: torch.Tensor,
                  size: tuple[int, int]) -> FiredPixels:
-    """Where the masks ``resize(maps) > thresholds`` of (B, C, h, w) maps are set."""
+    """Where the masks ``resize(maps) > thresholds`` of (B, C, h, w) maps are set.
+
+    Each block that can fire is resized approximately by two small matrix products (its source
+    patch between the row and column weights); only pixels within rounding slack of T_u are then
+    evaluated exactly, so the result is the dense resize's, bit for bit.
+    """
     device = maps.device
     h, w = maps.shape[2:]
     rows, cols = taps(h, size[0]), taps(w, size[1])
@@ -58,47 +63,51 @@ def fired_pixels(maps: torch.Tensor, thresholds: torch.Tensor,
     if pair_image.numel() == 0:
         return FiredPixels(pair_image, pair_unit, empty, empty)
     pair_maps = maps[pair_image, pair_unit].float()  # (F, h, w)
-    low = thresholds[pair_unit] - slack[pair_image, pair_unit]  # (F,)
-    reads_r = torch.from_numpy(rows.cell_reads).to(device).float()
-    reads_c = torch.from_numpy(cols.cell_reads).to(device).float()
-    cells = (reads_r @ hot[pair_image, pair_unit].float() @ reads_c.T) > 0  # (F, Sy, Sx)
-    pairs, cy, cx = torch.nonzero(cells, as_tuple=True)
-    if rows.corners_bound and cols.corners_bound:  # keep cells whose corners come near T
-        corner_r = _cell_ends(rows, cy, device)
-        corner_c = _cell_ends(cols, cx, device)
-        corners = values_at(pair_maps, rows, cols, pairs, corner_r, corner_c)
-        near = corners.flatten(1).amax(dim=1) > low[pairs]
-        pairs, cy, cx = pairs[near], cy[near], cx[near]
-    max_r, max_c = int(rows.cell_size.max()), int(cols.cell_size.max())
+    pair_t, pair_slack = thresholds[pair_unit], slack[pair_image, pair_unit]
+    reads_r = torch.from_numpy(rows.group_reads).to(device).float()
+    reads_c = torch.from_numpy(cols.group_reads).to(device).float()
+    blocks = (reads_r @ hot[pair_image, pair_unit].float() @ reads_c.T) > 0  # (F, Gy, Gx)
+    pairs, gy, gx = torch.nonzero(blocks, as_tuple=True)
+    max_r, max_c = int(rows.group_size.max()), int(cols.group_size.max())
     step = max(1, BLOCK_ELEMENTS // (max_r * max_c))
     fired_pair, fired_pixel = [], []
     for s in range(0, pairs.numel(), step):
         p = pairs[s:s + step]
-        row_idx, row_ok = _cell_span(rows, cy[s:s + step], max_r, device)
-        col_idx, col_ok = _cell_span(cols, cx[s:s + step], max_c, device)
-        values = values_at(pair_maps, rows, cols, p, row_idx, col_idx)
-        fired = values > thresholds[pair_unit[p]][:, None, None]
-        fired &= row_ok[:, :, None] & col_ok[:, None, :]
-        k, i, j = torch.nonzero(fired, as_tuple=True)
-        fired_pair.append(p[k])
-        fired_pixel.append(row_idx[k, i] * size[1] + col_idx[k, j])
-    # cells come in pair order and pixels in cell order: the entries are already sorted
+        row_idx, row_ok = _block_span(rows, gy[s:s + step], max_r, device)
+        col_idx, col_ok = _block_span(cols, gx[s:s + step], max_c, device)
+        above = _block_values(pair_maps, rows, cols, p, row_idx, col_idx) - pair_t[p][:, None, None]
+        margin = pair_slack[p]
+        candidate = (above > -margin[:, None, None]) & row_ok[:, :, None] & col_ok[:, None, :]
+        k, i, j = torch.nonzero(candidate, as_tuple=True)
+        fired = above[k, i, j] > margin[k]
+        unsure = torch.nonzero(~fired).flatten()  # within rounding of T: decide exactly
+        exact = values_at(pair_maps, rows, cols, p[k[unsure]], row_idx[k[unsure], i[unsure], None],
+                          col_idx[k[unsure], j[unsure], None])
+        fired[unsure] = exact.flatten() > pair_t[p[k[unsure]]]
+        fired_pair.append(p[k[fired]])
+        fired_pixel.append(row_idx[k[fired], i[fired]] * size[1] + col_idx[k[fired], j[fired]])
+    # blocks come in pair order and pixels in block order: the entries are already sorted
     return FiredPixels(pair_image, pair_unit, torch.cat(fired_pair), torch.cat(fired_pixel))
 
 
-def _cell_span(axis, cell: torch.Tensor, width: int, device):
-    """Output indices (K, width) of each cell along one axis, and which of them are real."""
-    start = torch.from_numpy(axis.cell_start).to(device)[cell]
-    count = torch.from_numpy(axis.cell_size).to(device)[cell]
+def _block_span(axis, group: torch.Tensor, width: int, device):
+    """Output indices (K, width) of each block's group along one axis, and which are real."""
+    start = torch.from_numpy(axis.group_start).to(device)[group]
+    count = torch.from_numpy(axis.group_size).to(device)[group]
     offset = torch.arange(width, device=device)
     return start[:, None] + offset.clamp(max=count[:, None] - 1), offset[None, :] < count[:, None]
 
 
-def _cell_ends(axis, cell: torch.Tensor, device) -> torch.Tensor:
-    """First and last output index of each cell: (K, 2)."""
-    start = torch.from_numpy(axis.cell_start).to(device)[cell]
-    count = torch.from_numpy(axis.cell_size).to(device)[cell]
-    return torch.stack([start, start + count - 1], dim=1)
+def _block_values(maps, rows, cols, which, row_idx, col_idx) -> torch.Tensor:
+    """Resized values of whole blocks, up to rounding: row weights @ source patch @ column
+    weights. All outputs of a block read the same taps, so the patch is the first row's."""
+    device = maps.device
+    iy = torch.from_numpy(rows.index).to(device)[row_idx[:, 0]]  # (K, ty)
+    ix = torch.from_numpy(cols.index).to(device)[col_idx[:, 0]]  # (K, tx)
+    wy = torch.from_numpy(rows.weight).to(device)[row_idx]  # (K, r, ty)
+    wx = torch.from_numpy(cols.weight).to(device)[col_idx]  # (K, c, tx)
+    patch = maps[which[:, None, None], iy[:, :, None], ix[:, None, :]]  # (K, ty, tx)
+    return wy @ patch @ wx.transpose(1, 2)
 
 
 class IoUTally:
