@@ -75,7 +75,8 @@ def fired_pixels(maps: torch.Tensor, thresholds: torch.Tensor,
         p = pairs[s:s + step]
         row_idx, row_ok = _block_span(rows, gy[s:s + step], max_r, device)
         col_idx, col_ok = _block_span(cols, gx[s:s + step], max_c, device)
-        above = _block_values(pair_maps, rows, cols, p, row_idx, col_idx) - pair_t[p][:, None, None]
+        above = (_block_values(pair_maps, rows, cols, p, row_idx, col_idx)
+                 - pair_t[p][:, None, None].double())
         margin = pair_slack[p]
         candidate = (above > -margin[:, None, None]) & row_ok[:, :, None] & col_ok[:, None, :]
         k, i, j = torch.nonzero(candidate, as_tuple=True)
@@ -100,13 +101,14 @@ def _block_span(axis, group: torch.Tensor, width: int, device):
 
 def _block_values(maps, rows, cols, which, row_idx, col_idx) -> torch.Tensor:
     """Resized values of whole blocks, up to rounding: row weights @ source patch @ column
-    weights. All outputs of a block read the same taps, so the patch is the first row's."""
+    weights. All outputs of a block read the same taps, so the patch is the first row's. In
+    float64, so that reduced-precision matmul settings (TF32 on CUDA) cannot widen the error."""
     device = maps.device
     iy = torch.from_numpy(rows.index).to(device)[row_idx[:, 0]]  # (K, ty)
     ix = torch.from_numpy(cols.index).to(device)[col_idx[:, 0]]  # (K, tx)
-    wy = torch.from_numpy(rows.weight).to(device)[row_idx]  # (K, r, ty)
-    wx = torch.from_numpy(cols.weight).to(device)[col_idx]  # (K, c, tx)
-    patch = maps[which[:, None, None], iy[:, :, None], ix[:, None, :]]  # (K, ty, tx)
+    wy = torch.from_numpy(rows.weight).to(device, torch.float64)[row_idx]  # (K, r, ty)
+    wx = torch.from_numpy(cols.weight).to(device, torch.float64)[col_idx]  # (K, c, tx)
+    patch = maps[which[:, None, None], iy[:, :, None], ix[:, None, :]].double()  # (K, ty, tx)
     return wy @ patch @ wx.transpose(1, 2)
 
 
