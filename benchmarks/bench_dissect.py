@@ -9,6 +9,10 @@ identical counts, thresholds and labels, and prints the ratio and where the engi
 ``memory`` runs each case in a fresh process and prints its peak RSS: a real ResNet-18 ``layer4``
 on 1,000 images, and a fake model emitting random 512x7x7 maps on 1,000 and 10,000 images.
 
+``--threads`` sets torch's intra-op threads for engine and reference alike (default 1: on a
+machine shared with other jobs, OpenMP threads spin-waiting for a busy core made the small tensor
+operations of the tally several times slower with 2 threads than with 1).
+
 The probe is generated on the fly (seeded per image: blocky label regions on several planes),
 so it costs no disk and no memory that grows with its size -- what is measured is the engine.
 """
@@ -167,11 +171,13 @@ def peak_rss(model_name: str, n_images: int) -> None:
 
 def memory() -> None:
     for model_name, n in (("resnet18", 1000), ("fake", 1000), ("fake", 10000)):
-        subprocess.run([sys.executable, __file__, "rss", model_name, str(n)], check=True)
+        subprocess.run([sys.executable, __file__, f"--threads={torch.get_num_threads()}", "rss",
+                        model_name, str(n)], check=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("speed").add_argument("--images", type=int, default=600)
     sub.add_parser("memory")
@@ -179,6 +185,8 @@ def main() -> None:
     rss.add_argument("model", choices=["resnet18", "fake"])
     rss.add_argument("images", type=int)
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print(f"torch threads: {torch.get_num_threads()}")
     if args.command == "speed":
         speed(args.images)
     elif args.command == "memory":

@@ -12,9 +12,11 @@ concept's primary category (``netdissect``) or only on pixels labelled in that c
 Speed comes from never computing what cannot fire. The resize only takes convex combinations of
 raw values, so an output pixel can exceed T_u only if one of the raw values it reads does (up to a
 rounding margin): at q = 0.005 most (image, unit) pairs are skipped outright, and of the rest only
-the output blocks next to a hot raw value are resized (:mod:`lce.dissect.resize`, bit-identical to
-the dense resize). Each fired pixel then adds its row of the image's concept-mask matrix to its
-unit's counts (int64, accumulated on the compute device).
+the output blocks next to a hot raw value are resized -- approximately, by small matrix products,
+and exactly (:func:`lce.dissect.resize.values_at`, bit-identical to the dense resize) only where
+the approximation is within rounding of T_u. Each fired pixel is then counted by its pixel *kind*
+(:mod:`lce.dissect.concepts`), and the kinds' incidence matrix turns those counts into
+intersections and ``lite`` areas (int64, accumulated on the compute device).
 """
 
 from __future__ import annotations
