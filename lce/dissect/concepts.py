@@ -9,6 +9,7 @@ or the dataset-side cache with the same interface, which hands the planes over a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,34 +46,17 @@ class ConceptIndex:
 class ImageConcepts:
     """One image's concepts at mask resolution, flattened to P = sh * sw pixels.
 
-    ``masks`` stacks the k concept masks and then one labelled-pixel mask per category. Few
-    distinct columns of it occur (pixel "kinds": e.g. red + ball + labelled object and colour), so
-    each pixel is stored as its kind and a unit's counts are its fired pixels per kind (a bincount)
-    times the kinds' incidence matrix -- intersections and ``lite`` areas in one product.
+    Few distinct combinations of labels occur per pixel (pixel *kinds*: e.g. red + ball, with the
+    object and colour categories labelled), so each pixel is stored as its kind, and a unit's
+    counts are its fired pixels per kind (a bincount) times the kinds' incidence matrix over the k
+    concepts and the categories' labelled-pixel masks: intersections and ``lite`` areas at once.
     """
 
     columns: np.ndarray  # (k,) concept columns present in the image
-    masks: np.ndarray  # (k + n_categories, P) bool
     present: np.ndarray  # (n_categories,) bool: the image contains the category
     areas: np.ndarray  # (k,) int64 pixels of each concept
     kind: np.ndarray  # (P,) int64 kind of each pixel
-    kinds: np.ndarray  # (n_kinds, k + n_categories) bool: the masks each kind lies in
-
-
-def pixel_kinds(masks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(kind of each pixel, incidence of each kind) for masks (m, P) bool: exact, keys are the
-    masks' bits packed into 63-bit words."""
-    words = [np.zeros(masks.shape[1], dtype=np.int64)]
-    for start in range(0, len(masks), 63):
-        bits = masks[start:start + 63].astype(np.int64)
-        words.append((bits << np.arange(len(bits), dtype=np.int64)[:, None]).sum(axis=0))
-    words = words[1:] or words
-    if len(words) == 1:  # up to 63 masks: one integer key per pixel (the common case)
-        _, first, kind = np.unique(words[0], return_index=True, return_inverse=True)
-    else:
-        _, first, kind = np.unique(np.stack(words, axis=1), axis=0, return_index=True,
-                                   return_inverse=True)
-    return kind.ravel().astype(np.int64), masks[:, first].T.copy()
+    kinds: np.ndarray  # (n_kinds, k + n_categories) bool: concepts and labelled categories
 
 
 def image_concepts(segmentation: dict[str, np.ndarray], image_level: set[str],
@@ -86,34 +70,60 @@ def image_concepts(segmentation: dict[str, np.ndarray], image_level: set[str],
     n_pixels = shape[0] * shape[1]
     n_cat = len(index.categories)
     present = np.zeros(n_cat, dtype=bool)
-    labelled = np.zeros((n_cat, n_pixels), dtype=bool)
-    whole_image = []  # image-level concept columns
-    planes = [np.zeros((0, n_pixels), dtype=np.int64)]
+    whole_image = [np.zeros(0, np.int64)]  # image-level concept columns
+    planes, plane_category = [np.zeros((0, n_pixels), np.int64)], []
     for j, category in enumerate(index.categories):
         data = segmentation.get(category)
         if data is None or data.size == 0:
             continue
         if category in image_level:
             numbers = np.intersect1d(data, index.numbers)
-            present[j] = labelled[j] = numbers.size > 0
+            present[j] = numbers.size > 0
             whole_image.append(index.columns(numbers))
             continue
         flat = data.reshape(data.shape[0], -1)
         if flat.shape[1] != n_pixels:
             raise LCEError(f"segmentation of category {category!r} has {flat.shape[1]} "
                            f"pixels, expected {shape[0]}x{shape[1]}")
-        labelled[j] = (flat > 0).any(axis=0)
-        present[j] = labelled[j].any()
+        present[j] = (flat > 0).any()
         planes.append(flat)
-    labels = np.concatenate(planes).ravel()
-    pixels = np.tile(np.arange(n_pixels), len(labels) // n_pixels)
-    column = np.searchsorted(index.numbers, labels).clip(max=max(len(index.numbers) - 1, 0))
-    known = (labels > 0) & (index.numbers[column] == labels) if len(index.numbers) else labels < 0
-    image_columns = np.concatenate(whole_image) if whole_image else np.zeros(0, np.int64)
-    columns = np.union1d(column[known], image_columns).astype(np.int64)
-    masks = np.zeros((len(columns) + n_cat, n_pixels), dtype=bool)
-    masks[np.searchsorted(columns, column[known]), pixels[known]] = True
-    masks[np.searchsorted(columns, image_columns)] = True
-    masks[len(columns):] = labelled
-    return ImageConcepts(columns, masks, present, masks[:len(columns)].sum(axis=1),
-                         *pixel_kinds(masks))
+        plane_category += [j] * len(flat)
+    labels = np.concatenate(planes)
+    image_columns = np.unique(np.concatenate(whole_image))
+    found = np.unique(labels)
+    known = found[np.isin(found, index.numbers)]
+    columns = np.union1d(index.columns(known), image_columns).astype(np.int64)
+    # digit of a plane's pixel: 0 unlabelled, 1 + position in ``known``, or len(known) + 1
+    # for a label that is not a concept (it still marks the pixel as labelled)
+    digits = np.searchsorted(known, labels) + 1
+    digits[np.isin(labels, known, invert=True)] = len(known) + 1
+    digits[labels == 0] = 0
+    kind, first = _unique_columns(digits, len(known) + 2)
+    kinds = np.zeros((len(first), len(columns) + n_cat), dtype=bool)
+    kinds[:, np.searchsorted(columns, image_columns)] = True
+    kinds[:, len(columns):][:, present & np.isin(np.arange(n_cat), [
+        j for j, c in enumerate(index.categories) if c in image_level])] = True
+    for plane, j in enumerate(plane_category):
+        d = digits[plane, first]
+        is_concept = (d > 0) & (d <= len(known))
+        rows = np.flatnonzero(is_concept)
+        kinds[rows, np.searchsorted(columns, index.columns(known[d[rows] - 1]))] = True
+        kinds[d > 0, len(columns) + j] = True
+    counts = np.bincount(kind, minlength=len(first))
+    return ImageConcepts(columns, present, counts @ kinds[:, :len(columns)].astype(np.int64),
+                         kind, kinds)
+
+
+def _unique_columns(digits: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
+    """(kind of each pixel, first pixel of each kind) for the digit columns (planes, P)."""
+    if len(digits) == 0:
+        return np.zeros(digits.shape[1], np.int64), np.zeros(1 if digits.shape[1] else 0,
+                                                             np.int64)
+    if len(digits) * math.log2(base) < 62:  # one exact integer key per pixel
+        keys = np.zeros(digits.shape[1], dtype=np.int64)
+        for row in digits:
+            keys = keys * base + row
+    else:
+        keys = digits.T
+    _, first, kind = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    return kind.ravel().astype(np.int64), first
