@@ -90,14 +90,17 @@ def image_concepts(segmentation: dict[str, np.ndarray], image_level: set[str],
         plane_category += [j] * len(flat)
     labels = np.concatenate(planes)
     image_columns = np.unique(np.concatenate(whole_image))
-    found = np.unique(labels)
-    known = found[np.isin(found, index.numbers)]
+    if labels.size and labels.min() < 0:
+        raise LCEError("segmentation holds negative label numbers")
+    occurs = np.bincount(labels.ravel(), minlength=int(index.numbers.max(initial=0)) + 1)
+    known = index.numbers[occurs[index.numbers] > 0]
     columns = np.union1d(index.columns(known), image_columns).astype(np.int64)
     # digit of a plane's pixel: 0 unlabelled, 1 + position in ``known``, or len(known) + 1
     # for a label that is not a concept (it still marks the pixel as labelled)
-    digits = np.searchsorted(known, labels) + 1
-    digits[np.isin(labels, known, invert=True)] = len(known) + 1
-    digits[labels == 0] = 0
+    lookup = np.full(len(occurs), len(known) + 1, dtype=np.int64)
+    lookup[0] = 0
+    lookup[known] = np.arange(1, len(known) + 1)
+    digits = lookup[labels]
     kind, first = _unique_columns(digits, len(known) + 2)
     kinds = np.zeros((len(first), len(columns) + n_cat), dtype=bool)
     kinds[:, np.searchsorted(columns, image_columns)] = True
