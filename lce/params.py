@@ -102,6 +102,7 @@ class DissectParams:
     null_seed: int = 0
     exemplars: int = 8
     concept_table: bool = True
+    scratch: str = ""  # directory for the spilled activations; "" = the system's temp dir
 
     def validate(self, path=PARAMS_FILE) -> DissectParams:
         if not 0 < self.quantile < 1:
@@ -116,6 +117,8 @@ class DissectParams:
             raise LCEError(f"{path}: dissect.batch_size: must be at least 1")
         if self.exemplars < 0:
             raise LCEError(f"{path}: dissect.exemplars: must be 0 or more")
+        if self.scratch and not Path(self.scratch).is_dir():
+            raise LCEError(f"{path}: dissect.scratch: {self.scratch} is not a directory")
         return self
 
 

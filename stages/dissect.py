@@ -36,7 +36,8 @@ def main(key: str) -> None:
     config = DissectConfig(quantile=settings.quantile, denominator=settings.denominator,
                            method=settings.method, iou_cutoff=settings.iou_cutoff,
                            batch_size=settings.batch_size, device=pick_device(settings.device),
-                           null_seed=settings.null_seed, exemplars=settings.exemplars)
+                           null_seed=settings.null_seed, exemplars=settings.exemplars,
+                           scratch=settings.scratch or None)
     probe = BrodenProbe(PROBE)
     log.info("dissecting %s (%s, %s) layers %s on %d probe images", key, spec.arch,
              spec.source, ", ".join(model_cfg.layers), len(probe))

@@ -107,3 +107,14 @@ def test_bad_layers_and_activations_are_clear_errors():
     with pytest.raises(LCEError, match="non-finite activations"):
         dissect_model(PlantedMaps(bad), probe, ["block.layer"], model.MEAN, model.STD,
                       DissectConfig())
+
+
+@pytest.mark.parametrize("entry,message", [
+    ({"method": "lda"}, "dissect.method"), ({"exemplars": -1}, "dissect.exemplars"),
+    ({"scratch": "/no/such/dir"}, "dissect.scratch"), ({"null_seed": "x"}, "dissect.null_seed"),
+])
+def test_bad_dissect_params_name_the_key(entry, message):
+    from lce.params import dissect_params
+
+    with pytest.raises(LCEError, match=message):
+        dissect_params({"dissect": entry})

@@ -173,8 +173,9 @@ def dissect_model(model, probe, layers, mean, std, config: DissectConfig) -> Dis
                 state.thresholds = torch.from_numpy(thresholds).to(config.device)
                 state.tally = IoUTally(len(thresholds), index, config.device)
                 state.null_tally = IoUTally(len(thresholds), index, config.device)
-                log.info("layer %s: %d units, maps %dx%d, %d values per unit", state.name,
-                         len(thresholds), *state.spill.shape[1:], state.n_values)
+                log.info("layer %s: %d units, maps %dx%d, %d values per unit, %.1f MB spilled",
+                         state.name, len(thresholds), *state.spill.shape[1:], state.n_values,
+                         state.spill.count * state.spill.image_bytes / 1e6)
             tally(probe, states, index, config, clock)
         finally:
             for state in states.values():
