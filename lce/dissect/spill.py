@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lce.errors import LCEError
+
 
 class ActivationSpill:
     """Append-then-read store of one layer's maps (N, C, h, w) float32."""
@@ -32,7 +34,7 @@ class ActivationSpill:
         if self.shape is None:
             self.shape = tuple(maps.shape[1:])
         elif tuple(maps.shape[1:]) != self.shape:
-            raise ValueError(f"layer {self.name}: map shape changed from {self.shape} to "
+            raise LCEError(f"layer {self.name}: map shape changed from {self.shape} to "
                              f"{tuple(maps.shape[1:])}; probe images must share one size")
         self._file.write(np.ascontiguousarray(maps, dtype=np.float32).tobytes())
         self.count += maps.shape[0]
