@@ -117,6 +117,11 @@ class DissectParams:
     iou_cutoff: float = 0.04
     batch_size: int = 32
     device: str = "auto"
+    method: str = "netdissect"
+    null_seed: int = 0
+    exemplars: int = 8
+    concept_table: bool = True
+    scratch: str = ""  # directory for the spilled activations; "" = the system's temp dir
 
     def validate(self, path=PARAMS_FILE) -> DissectParams:
         if not 0 < self.quantile < 1:
@@ -125,6 +130,14 @@ class DissectParams:
             raise LCEError(f"{path}: dissect.denominator: must be 'netdissect' or 'lite'")
         if self.device not in ("auto", "cpu", "cuda"):
             raise LCEError(f"{path}: dissect.device: must be auto, cpu or cuda")
+        if self.method not in ("netdissect", "dissect"):
+            raise LCEError(f"{path}: dissect.method: must be 'netdissect' or 'dissect'")
+        if self.batch_size < 1:
+            raise LCEError(f"{path}: dissect.batch_size: must be at least 1")
+        if self.exemplars < 0:
+            raise LCEError(f"{path}: dissect.exemplars: must be 0 or more")
+        if self.scratch and not Path(self.scratch).is_dir():
+            raise LCEError(f"{path}: dissect.scratch: {self.scratch} is not a directory")
         return self
 
 

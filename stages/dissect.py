@@ -1,6 +1,8 @@
 """DVC stage `dissect@<model>`: label every unit of the model's layers on the probe set.
 
-Writes data/dissect/<model>/units.parquet (one row per layer and unit) and meta.json.
+Writes, atomically, into data/dissect/<model>/: units.parquet (one row per layer and unit, with
+the null-baseline IoU), exemplars.parquet (top images per unit), concepts.parquet (every
+(unit, concept) with IoU > 0; when dissect.concept_table is on) and meta.json.
 """
 
 import json
@@ -8,16 +10,16 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from lce.dissect.run import DissectConfig, dissect
+from lce.dissect.run import DissectConfig, dissect_model
 from lce.errors import LCEError
 from lce.io import atomic_path, write_parquet
 from lce.params import dissect_params, load_params, model_params, probe_params
-from lce.probe.broden import BrodenProbe
+from lce.probe import open_probe
 from lce.progress import get_logger
 from lce.stage import pick_device, stage_main
 from lce.zoo.checkpoint import load_checkpoint
 
-PROBE = "data/probe"
+PROBE, PROBE_CACHE = "data/probe", "data/probe-cache"
 log = get_logger("lce.stages.dissect")
 
 
@@ -32,21 +34,31 @@ def main(key: str) -> None:
     model_cfg, settings = models[key], dissect_params(params)
     model, spec = load_checkpoint(model_cfg.weights)
     config = DissectConfig(quantile=settings.quantile, denominator=settings.denominator,
-                           iou_cutoff=settings.iou_cutoff, batch_size=settings.batch_size,
-                           device=pick_device(settings.device))
-    probe = BrodenProbe(PROBE)
+                           method=settings.method, iou_cutoff=settings.iou_cutoff,
+                           batch_size=settings.batch_size, device=pick_device(settings.device),
+                           null_seed=settings.null_seed, exemplars=settings.exemplars,
+                           scratch=settings.scratch or None)
+    probe = open_probe(PROBE, PROBE_CACHE)  # masks decoded once per probe set, not per model
     log.info("dissecting %s (%s, %s) layers %s on %d probe images", key, spec.arch,
              spec.source, ", ".join(model_cfg.layers), len(probe))
-    profiles = dissect(model, probe, model_cfg.layers, spec.mean, spec.std, config)
-    frames = []
-    for layer, frame in profiles.items():
-        frame.insert(0, "layer", layer)
-        frame.insert(0, "model", key)
-        frames.append(frame)
-        log.info("%s %s: %d of %d units interpretable", key, layer,
-                 int(frame["interpretable"].sum()), len(frame))
+    result = dissect_model(model, probe, model_cfg.layers, spec.mean, spec.std, config)
+    tables: dict[str, list] = {"units": [], "exemplars": [], "concepts": []}
+    for layer, layer_result in result.layers.items():
+        frame = layer_result.profile
+        log.info("%s %s: %d of %d units interpretable (%d above their null baseline)", key,
+                 layer, int(frame["interpretable"].sum()), len(frame),
+                 int((frame["iou"] > frame["null_iou"]).sum()))
+        for name, table in (("units", frame), ("exemplars", layer_result.exemplars),
+                            ("concepts", layer_result.concept_iou)):
+            table.insert(0, "layer", layer)
+            table.insert(0, "model", key)
+            tables[name].append(table)
+    if not settings.concept_table:
+        del tables["concepts"]
     out = Path("data/dissect") / key
-    write_parquet(pd.concat(frames, ignore_index=True), out / "units.parquet")
+    (out / "concepts.parquet").unlink(missing_ok=True)
+    for name, frames in tables.items():
+        write_parquet(pd.concat(frames, ignore_index=True), out / f"{name}.parquet")
     meta = {"model": key, "arch": spec.arch, "method": spec.method, "source": spec.source,
             "sha256": spec.sha256, "probe": probe_params(params).name,
             "layers": list(model_cfg.layers), "dissect": asdict(settings)}

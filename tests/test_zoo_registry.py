@@ -75,8 +75,9 @@ def invoke(*args):
     return result
 
 
-def test_zoo_list_in_every_format():
-    result = run_lce("zoo", "list", "--no-torchvision", "--format", "csv")
+def test_zoo_list_in_every_format(tmp_path):
+    # from an empty directory: no data/models/ here, so packaged weights read as "offline"
+    result = run_lce("zoo", "list", "--no-torchvision", "--format", "csv", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == len(REGISTRY)

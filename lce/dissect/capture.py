@@ -2,11 +2,13 @@
 
 Layers are addressed by their path in ``model.named_modules()`` (``features.14``,
 ``layer4.2.conv3``), so any module -- nested ones included -- can be dissected, and several layers
-cost a single pass over the probe set.
+cost a single pass over the probe set. Convolutional layers give maps (N, C, H, W); a vision
+transformer's blocks give tokens (N, T, D), which :func:`as_maps` turns into maps on the patch grid.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 
 import numpy as np
@@ -32,6 +34,8 @@ class LayerCapture:
 
     def _hook(self, name: str):
         def record(_module, _inputs, output):
+            if isinstance(output, tuple | list):  # e.g. attention blocks returning (x, weights)
+                output = output[0]
             self.outputs[name] = output.detach()
         return record
 
@@ -41,6 +45,26 @@ class LayerCapture:
     def __exit__(self, *exc):
         for handle in self._handles:
             handle.remove()
+
+
+def as_maps(name: str, output: torch.Tensor) -> torch.Tensor:
+    """A layer's output as maps (N, C, H, W).
+
+    Token outputs (N, T, D) are laid out on their square patch grid: the g * g patch tokens are the
+    last ones (torchvision's ViT and most others put the class token and any register tokens
+    first), so the T - g * g leading tokens, g = floor(sqrt(T)), are dropped.
+    """
+    if output.ndim == 4:
+        return output
+    if output.ndim == 3:
+        n, tokens, dim = output.shape
+        grid = math.isqrt(tokens)
+        if grid and tokens - grid * grid < grid:  # a few class/register tokens at most
+            patches = output[:, tokens - grid * grid:]
+            return patches.transpose(1, 2).reshape(n, dim, grid, grid)
+    raise LCEError(f"layer {name} gives {tuple(output.shape)}, expected maps (N, C, H, W) or "
+                   f"tokens (N, T, D) on a square patch grid",
+                   hint="pick a convolutional layer or a transformer block")
 
 
 def image_batches(probe, batch_size: int) -> Iterator[tuple[range, np.ndarray]]:

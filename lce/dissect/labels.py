@@ -1,41 +1,54 @@
-"""Turn an IoU matrix into unit labels: best concept per category, then the best category."""
+"""Turn an IoU matrix into unit labels: best concept per category, then the best category.
+
+NetDissect labels a unit in two steps (best concept within each category, then the category whose
+best is highest, ties to the earlier category); Dissect (Bau et al., PNAS 2020) takes the argmax
+over all concepts at once (ties to the lower label number). Both agree except on ties.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from lce.dissect.tally import ConceptIndex
+from lce.dissect.concepts import ConceptIndex
 
 IOU_CUTOFF = 0.04
+METHODS = ("netdissect", "dissect")
 
 
-def label_units(iou: np.ndarray, index: ConceptIndex, names: dict[int, str]) -> pd.DataFrame:
+def label_units(iou: np.ndarray, index: ConceptIndex, names: dict[int, str],
+                method: str = "netdissect") -> pd.DataFrame:
     """One row per unit: ``label, category, iou`` and ``<category>_label, <category>_iou``.
 
     Ties go to the lower label number / earlier category (argmax order), so labels are stable.
     A unit whose IoUs are all zero gets an empty label.
     """
     n_units = iou.shape[0]
+    rows = np.arange(n_units)
     columns: dict[str, object] = {}
     best_iou = np.zeros((n_units, len(index.categories)))
     best_label = np.full((n_units, len(index.categories)), "", dtype=object)
+    concept_names = np.array([names[int(n)] for n in index.numbers], dtype=object)
     for j, category in enumerate(index.categories):
         cols = np.flatnonzero(index.category_of == j)
         if cols.size:
             arg = iou[:, cols].argmax(axis=1)
-            best_iou[:, j] = iou[np.arange(n_units), cols[arg]]
-            names_j = np.array([names[int(n)] for n in index.numbers[cols]], dtype=object)
-            best_label[:, j] = np.where(best_iou[:, j] > 0, names_j[arg], "")
+            best_iou[:, j] = iou[rows, cols[arg]]
+            best_label[:, j] = np.where(best_iou[:, j] > 0, concept_names[cols[arg]], "")
         columns[f"{category}_label"] = best_label[:, j].astype(str)
         columns[f"{category}_iou"] = best_iou[:, j]
-    top = best_iou.argmax(axis=1)
-    rows = np.arange(n_units)
+    if method == "dissect" and iou.shape[1]:
+        best = iou.argmax(axis=1)
+        top_iou, top_cat = iou[rows, best], index.category_of[best]
+        top_label = np.where(top_iou > 0, concept_names[best], "")
+    else:
+        top_cat = best_iou.argmax(axis=1)
+        top_iou, top_label = best_iou[rows, top_cat], best_label[rows, top_cat]
     frame = pd.DataFrame({
-        "unit": np.arange(n_units, dtype=np.int32),
-        "label": best_label[rows, top].astype(str),
-        "category": np.where(best_iou[rows, top] > 0,
-                             np.array(index.categories, dtype=object)[top], "").astype(str),
-        "iou": best_iou[rows, top],
+        "unit": rows.astype(np.int32),
+        "label": top_label.astype(str),
+        "category": np.where(top_iou > 0, np.array(index.categories, dtype=object)[top_cat],
+                             "").astype(str),
+        "iou": top_iou.astype(np.float64),
     })
     return pd.concat([frame, pd.DataFrame(columns)], axis=1)

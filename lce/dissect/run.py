@@ -1,20 +1,39 @@
-"""Dissect the layers of one model on one probe set.
+"""Dissect the layers of one model on one probe set: the streaming engine.
 
-Reference-grade first version: activations of the probe set are held in memory, the threshold is
-``numpy.quantile`` over each unit's raw activations, and the tally runs image by image.
+Two passes over the probe set, with memory independent of its size:
+
+1. **scan** -- one forward pass captures every requested layer; each batch's maps feed a per-unit
+   running top-k (exact thresholds, :mod:`lce.dissect.quantile`) and a per-unit top-images buffer
+   (exemplars), and are spilled to a scratch file (:mod:`lce.dissect.spill`).
+2. **tally** -- each probe image's concept data is decoded once (:mod:`lce.dissect.concepts`) and
+   met with the spilled maps of every layer (:mod:`lce.dissect.tally`); the same masks are also
+   met with the maps of a seeded random other image, which gives every unit a null-baseline IoU.
+
+Everything runs on ``config.device`` (CUDA when available); counts are exact integers, so results
+do not depend on the batch size. :mod:`lce.dissect.reference` is the slow oracle it must match.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tempfile
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import torch
 
-from lce.dissect.capture import LayerCapture, image_batches, to_input
-from lce.dissect.labels import IOU_CUTOFF, label_units
-from lce.dissect.tally import ConceptIndex, IoUTally, image_concept_masks, upsample
+from lce.dissect.capture import LayerCapture, as_maps, image_batches, to_input
+from lce.dissect.concepts import ConceptIndex, image_concepts
+from lce.dissect.labels import IOU_CUTOFF
+from lce.dissect.quantile import StreamingTopK, TopImages, topk_size
+from lce.dissect.resize import resize
+from lce.dissect.results import LayerResult, layer_result
+from lce.dissect.spill import ActivationSpill
+from lce.dissect.tally import IoUTally, fired_pixels
+from lce.errors import LCEError
 from lce.progress import get_logger, progress
 
 log = get_logger(__name__)
@@ -23,65 +42,152 @@ log = get_logger(__name__)
 @dataclass(frozen=True)
 class DissectConfig:
     quantile: float = 0.005
-    denominator: str = "netdissect"
+    denominator: str = "netdissect"  # or "lite"
+    method: str = "netdissect"  # or "dissect": threshold on upsampled maps, argmax over concepts
     iou_cutoff: float = IOU_CUTOFF
     batch_size: int = 32
     device: str = "cpu"
+    null_baseline: bool = True
+    null_seed: int = 0
+    exemplars: int = 8  # top images kept per unit
+    scratch: str | None = None  # directory of the spilled activations (default: system temp)
 
 
-def collect_activations(model, probe, layers, mean, std, config: DissectConfig):
-    """Raw activations of every layer over the probe set: layer -> (N, C, h, w) float32."""
-    chunks: dict[str, list[np.ndarray]] = {name: [] for name in layers}
-    model = model.to(config.device)
+@dataclass
+class Dissection:
+    layers: dict[str, LayerResult]
+    seconds: dict[str, float] = field(default_factory=dict)  # time per phase
+
+
+class Stopwatch(defaultdict):
+    """Seconds spent per phase, so the benchmark can say where the time goes."""
+
+    def __init__(self):
+        super().__init__(float)
+
+    @contextmanager
+    def __call__(self, phase: str):
+        start = time.perf_counter()
+        yield
+        self[phase] += time.perf_counter() - start
+
+
+class LayerState:
+    """What the engine keeps about one layer between and during the passes."""
+
+    def __init__(self, name: str, maps: torch.Tensor, probe, config: DissectConfig, scratch):
+        n_units, h, w = maps.shape[1:]
+        if config.method == "dissect":  # threshold over upsampled values
+            n_values = sum(r.sh * r.sw for r in probe.records)
+        else:
+            n_values = len(probe) * h * w
+        self.name, self.n_values = name, n_values
+        self.spill = ActivationSpill(scratch, name)
+        self.topk = StreamingTopK(n_units, topk_size(n_values, config.quantile), maps.device)
+        self.top_images = TopImages(n_units, config.exemplars, maps.device)
+        self.thresholds: torch.Tensor | None = None
+        self.tally: IoUTally | None = None
+        self.null_tally: IoUTally | None = None
+
+
+def null_pairing(n: int, seed: int) -> np.ndarray:
+    """A seeded random cyclic permutation: image i's maps meet the masks of image pairing[i],
+    never its own (for n > 1)."""
+    order = np.random.default_rng(seed).permutation(n)
+    pairing = np.empty(n, dtype=np.int64)
+    pairing[order] = np.roll(order, -1)
+    return pairing
+
+
+def scan(model, probe, layers, mean, std, config: DissectConfig, scratch, clock: Stopwatch):
+    """Pass 1: forward the probe set once; stream thresholds, exemplars and the spill."""
+    states: dict[str, LayerState] = {}
     with LayerCapture(model, layers) as capture, torch.no_grad(), progress() as bar:
         task = bar.add_task("forward", total=len(probe))
         for idx, images in image_batches(probe, config.batch_size):
-            model(to_input(images, mean, std, config.device))
+            with clock("forward"):
+                model(to_input(images, mean, std, config.device))
             for name in layers:
-                out = capture.outputs[name]
-                if out.ndim != 4:
-                    raise ValueError(f"layer {name} gives {tuple(out.shape)}, expected (N,C,H,W)")
-                chunks[name].append(out.float().cpu().numpy())
+                maps = as_maps(name, capture.outputs[name]).float()
+                if not torch.isfinite(maps).all():
+                    raise LCEError(f"layer {name}: non-finite activations on probe images "
+                                   f"{idx.start}-{idx.stop - 1}")
+                if name not in states:
+                    states[name] = LayerState(name, maps, probe, config, scratch)
+                state = states[name]
+                with clock("spill"):
+                    state.spill.append(maps.cpu().numpy())
+                with clock("thresholds"):
+                    state.top_images.update(maps.amax(dim=(2, 3)), idx.start)
+                    if config.method == "dissect":
+                        for b, i in enumerate(idx):
+                            size = (probe.records[i].sh, probe.records[i].sw)
+                            state.topk.update(resize(maps[b:b + 1], size)[0].flatten(1))
+                    else:
+                        state.topk.update(maps.transpose(0, 1).flatten(1))
             bar.advance(task, len(idx))
-    return {name: np.concatenate(parts) for name, parts in chunks.items()}
+    return states
 
 
-def unit_thresholds(acts: np.ndarray, quantile: float) -> np.ndarray:
-    """T_u = the (1 - q) quantile of unit u's raw activations over all images and positions."""
-    per_unit = acts.transpose(1, 0, 2, 3).reshape(acts.shape[1], -1)
-    return np.quantile(per_unit, 1 - quantile, axis=1).astype(np.float32)
-
-
-def tally_layer(acts: np.ndarray, thresholds: np.ndarray, probe, index: ConceptIndex,
-                description: str = "tally") -> IoUTally:
-    tally = IoUTally(acts.shape[1], index)
-    t = torch.from_numpy(thresholds).view(1, -1, 1, 1)
+def tally(probe, states: dict[str, LayerState], index: ConceptIndex, config: DissectConfig,
+          clock: Stopwatch) -> None:
+    """Pass 2: meet every image's concepts with every layer's masks (and the null pairing's)."""
+    source = np.argsort(null_pairing(len(probe), config.null_seed))  # maps shown to image j
     with progress() as bar:
-        task = bar.add_task(description, total=len(probe))
-        for i in range(len(probe)):
-            rec = probe.records[i]
-            up = upsample(torch.from_numpy(acts[i:i + 1]), (rec.sh, rec.sw))
-            masks = (up > t)[0].reshape(acts.shape[1], -1).numpy()
-            concept = image_concept_masks(probe.segmentation(i), probe.image_level, index,
-                                          rec.sh * rec.sw)
-            tally.add(masks, *concept)
-            bar.advance(task)
-    return tally
+        task = bar.add_task("tally", total=len(probe))
+        for start in range(0, len(probe), config.batch_size):
+            stop = min(start + config.batch_size, len(probe))
+            with clock("concepts"):
+                sizes = [(probe.records[j].sh, probe.records[j].sw) for j in range(start, stop)]
+                concepts = [image_concepts(probe.segmentation(j), probe.image_level, index,
+                                           sizes[b]) for b, j in enumerate(range(start, stop))]
+            for state in states.values():
+                pairs = [(state.tally, state.spill.read(start, stop))]
+                if config.null_baseline:
+                    pairs.append((state.null_tally, state.spill.read_images(source[start:stop])))
+                with clock("tally"):
+                    for counts, maps in pairs:
+                        maps = torch.from_numpy(maps).to(config.device)
+                        for size in sorted(set(sizes)):  # images of one mask size at a time
+                            same = [b for b, s in enumerate(sizes) if s == size]
+                            fired = fired_pixels(maps[same], state.thresholds, size)
+                            counts.add_batch(fired, [concepts[b] for b in same])
+            bar.advance(task, stop - start)
+
+
+def dissect_model(model, probe, layers, mean, std, config: DissectConfig) -> Dissection:
+    """Dissect ``layers`` of ``model`` on ``probe``: per layer, the unit profile, the full
+    concept-IoU table and the exemplars (see :func:`lce.dissect.results.layer_result`)."""
+    if len(probe) == 0:
+        raise LCEError("the probe set has no images")
+    index = ConceptIndex.from_probe(probe)
+    names = {n: c.name for n, c in probe.concepts.items()}
+    model = model.to(config.device).eval()
+    clock = Stopwatch()
+    with tempfile.TemporaryDirectory(prefix="lce-dissect-", dir=config.scratch) as scratch:
+        states = scan(model, probe, list(layers), mean, std, config, scratch, clock)
+        try:
+            for state in states.values():
+                with clock("thresholds"):
+                    thresholds = state.topk.quantiles(state.n_values, config.quantile)
+                state.thresholds = torch.from_numpy(thresholds).to(config.device)
+                state.tally = IoUTally(len(thresholds), index, config.device)
+                state.null_tally = IoUTally(len(thresholds), index, config.device)
+                log.info("layer %s: %d units, maps %dx%d, %d values per unit, %.1f MB spilled",
+                         state.name, len(thresholds), *state.spill.shape[1:], state.n_values,
+                         state.spill.count * state.spill.image_bytes / 1e6)
+            tally(probe, states, index, config, clock)
+        finally:
+            for state in states.values():
+                state.spill.close()
+    results = {name: layer_result(state, index, names, probe, config)
+               for name, state in states.items()}
+    log.info("time per phase: %s", ", ".join(f"{k} {v:.1f}s" for k, v in clock.items()))
+    return Dissection(results, dict(clock))
 
 
 def dissect(model, probe, layers, mean, std, config: DissectConfig) -> dict[str, pd.DataFrame]:
     """layer -> unit profile (``unit, threshold, label, category, iou, interpretable, ...``)."""
-    index = ConceptIndex.from_probe(probe)
-    names = {n: c.name for n, c in probe.concepts.items()}
-    activations = collect_activations(model, probe, layers, mean, std, config)
-    profiles = {}
-    for name, acts in activations.items():
-        log.info("layer %s: %d units, maps %dx%d", name, acts.shape[1], *acts.shape[2:])
-        thresholds = unit_thresholds(acts, config.quantile)
-        tally = tally_layer(acts, thresholds, probe, index, f"tally {name}")
-        frame = label_units(tally.iou(config.denominator), index, names)
-        frame.insert(1, "threshold", thresholds)
-        frame.insert(frame.columns.get_loc("iou") + 1, "interpretable",
-                     frame["iou"].to_numpy() > config.iou_cutoff)
-        profiles[name] = frame
-    return profiles
+    return {name: result.profile
+            for name, result in dissect_model(model, probe, layers, mean, std,
+                                              config).layers.items()}
