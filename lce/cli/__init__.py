@@ -40,6 +40,7 @@ def global_options(
 
 
 from lce.cli import query  # noqa: E402,F401  (registers its command on `app`)
+from lce.cli import analyze, browse, imports, report  # noqa: E402,F401
 
 
 def main() -> None:
