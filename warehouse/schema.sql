@@ -49,7 +49,7 @@ CREATE TABLE units (
     threshold     DOUBLE,
     label         VARCHAR,
     category      VARCHAR,
-    iou           DOUBLE NOT NULL,
+    iou           DOUBLE,        -- NULL: undefined (a dead unit that never fires, in imports)
     interpretable BOOLEAN NOT NULL,
     null_iou      DOUBLE,        -- optional null-baseline IoU of the unit's label (dissect stage)
     PRIMARY KEY (model, layer, probe, unit)

@@ -73,9 +73,11 @@ def cluster(values: np.ndarray, k: int, method: str, seed: int,
     """Category labels 1..k, numbered in order of their models' mean ``order_key`` (PC1), so the
     numbering does not depend on the clustering's internal order."""
     if method not in METHODS:
-        raise LCEError(f"unknown clustering method {method!r}", hint=f"one of: {', '.join(METHODS)}")
+        raise LCEError(f"unknown clustering method {method!r}",
+                       hint=f"one of: {', '.join(METHODS)}")
     if not 1 <= k <= len(values):
-        raise LCEError(f"k = {k} categories for {len(values)} models: k must be in 1..{len(values)}")
+        raise LCEError(f"k = {k} categories for {len(values)} models: "
+                       f"k must be in 1..{len(values)}")
     if method == "kmeans":
         from sklearn.cluster import KMeans
 

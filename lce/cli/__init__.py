@@ -39,8 +39,13 @@ def global_options(
     ctx.obj = State(db=db)
 
 
-from lce.cli import query  # noqa: E402,F401  (registers its command on `app`)
-from lce.cli import analyze, browse, imports, report  # noqa: E402,F401
+from lce.cli import (  # noqa: E402,F401
+    analyze,
+    browse,
+    imports,
+    query,  # noqa: E402,F401  (registers its command on `app`)
+    report,
+)
 
 
 def main() -> None:

@@ -128,7 +128,8 @@ def render(con, result: LCEAnalysis, settings: ReportSettings, meta: dict) -> st
         f"<b>{html.escape(m.probe)}</b> &middot; {len(m.concepts)} concepts &middot; "
         f"k = {result.k} ({'fixed' if result.options.k else 'elbow'}, {result.options.method})"
         f" &middot; normalisation {result.options.matrix.normalise} &middot; built "
-        f"{html.escape(meta.get('build_time', '?'))} from {html.escape(meta.get('source_revision', '?'))}</p>",
+        f"{html.escape(meta.get('build_time', '?'))} from "
+        f"{html.escape(meta.get('source_revision', '?'))}</p>",
         "<h2>Models and categories</h2>",
         _table(["model", "category", "pc1", "pc2", "pc3"], result.coordinate_rows()),
         "<h2>The embedding</h2><div class='grid'>"

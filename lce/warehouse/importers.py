@@ -56,10 +56,12 @@ def _require(frame: pd.DataFrame, columns, path: Path) -> None:
                        hint=f"columns found: {', '.join(map(str, frame.columns[:12]))}")
 
 
-def _numeric(frame: pd.DataFrame, column: str, path: Path, row_offset: int = 2) -> pd.Series:
-    """Column as floats; the first bad cell is reported by its CSV line number."""
+def _numeric(frame: pd.DataFrame, column: str, path: Path, allow_missing: bool = False,
+             row_offset: int = 2) -> pd.Series:
+    """Column as floats; the first bad cell is reported by its CSV line number. Empty cells are
+    NaN where allowed (Dissect leaves the IoU of a dead unit, one that never fires, empty)."""
     values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values.isna()
+    bad = values.isna() & (frame[column].notna() | (not allow_missing))
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
         raise LCEError(f"{path}: line {row + row_offset}: column {column!r}: "
@@ -100,7 +102,8 @@ def read_mustapha_profiles(path: Path) -> ImportedProfiles:
     names = raw["name"].astype(str)
     keys = {name: model_key(name) for name in names.unique()}
     units = _units_frame(names.map(keys), "layer4", _numeric(raw, "unit", path),
-                         raw["label"], raw["category"], _numeric(raw, "iou", path))
+                         raw["label"], raw["category"], _numeric(raw, "iou", path,
+                                                                 allow_missing=True))
     _check_unique_units(units, path)
     return ImportedProfiles(
         probe=PROBE_OF_FORMAT["mustapha"], source=f"import:{path.name}", units=units,
