@@ -142,3 +142,24 @@ def test_neighbours_and_complementary_pairs(planted):
         return next(g for g in GROUPS if g in key)
 
     assert group(a) != group(b)   # the farthest strong pair spans two groups
+
+
+def test_numpy_statistics_match_scipy_and_sklearn():
+    from scipy import stats
+    from sklearn.cluster import KMeans
+
+    from lce.analysis.stats import kmeans, pearson, spearman, student_t_two_sided_p
+
+    rng = np.random.default_rng(1)
+    for n in (3, 4, 12, 13, 40):
+        x = rng.random(n)
+        y = np.round(x + rng.random(n), 1)   # rounding makes ties for the rank test
+        assert pearson(x, y) == pytest.approx(tuple(stats.pearsonr(x, y)), abs=1e-12)
+        assert spearman(x, y) == pytest.approx(tuple(stats.spearmanr(x, y)), abs=1e-12)
+    for df in (1, 2, 3, 10, 11):
+        assert student_t_two_sided_p(2.1, df) == pytest.approx(2 * stats.t.sf(2.1, df))
+    blobs = np.concatenate([rng.normal(c, 0.1, (10, 4)) for c in (0, 2, 4)])
+    labels, inertia = kmeans(blobs, 3, seed=0)
+    reference = KMeans(3, n_init=10, random_state=0).fit(blobs)
+    assert inertia == pytest.approx(reference.inertia_)
+    assert len(set(zip(labels, reference.labels_, strict=True))) == 3   # same partition

@@ -14,6 +14,7 @@ import duckdb
 import numpy as np
 
 from lce.analysis.matrix import ConceptMatrix
+from lce.analysis.stats import pearson, spearman
 
 
 def profile_variables(matrix: ConceptMatrix) -> dict[str, np.ndarray]:
@@ -51,15 +52,12 @@ def _finite(x):
 
 def correlation(x: np.ndarray, y: np.ndarray) -> tuple:
     """(n, pearson r, p, spearman rho, p); undefined (fewer than 3 models, a constant) -> None."""
-    from scipy import stats
-
     n = len(x)
     if n < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return n, None, None, None, None
-    pearson = stats.pearsonr(x, y)
-    spearman = stats.spearmanr(x, y)
-    return (n, _finite(pearson.statistic), _finite(pearson.pvalue),
-            _finite(spearman.statistic), _finite(spearman.pvalue))
+    r, p = pearson(x, y)
+    rho, p_rho = spearman(x, y)
+    return n, _finite(r), _finite(p), _finite(rho), _finite(p_rho)
 
 
 def correlate_components(coordinates: np.ndarray, models: list[str], kind: str,

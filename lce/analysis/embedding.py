@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lce.analysis.stats import kmeans
 from lce.errors import LCEError
 
 METHODS = ("kmeans", "agglomerative")
@@ -45,10 +46,7 @@ def pca(values: np.ndarray, n_components: int = 3) -> Projection:
 
 
 def kmeans_inertias(values: np.ndarray, k_max: int, seed: int) -> list[float]:
-    from sklearn.cluster import KMeans
-
-    return [float(KMeans(n_clusters=k, n_init=10, random_state=seed).fit(values).inertia_)
-            for k in range(1, min(k_max, len(values)) + 1)]
+    return [kmeans(values, k, seed)[1] for k in range(1, min(k_max, len(values)) + 1)]
 
 
 def elbow(inertias: list[float]) -> int:
@@ -79,9 +77,7 @@ def cluster(values: np.ndarray, k: int, method: str, seed: int,
         raise LCEError(f"k = {k} categories for {len(values)} models: "
                        f"k must be in 1..{len(values)}")
     if method == "kmeans":
-        from sklearn.cluster import KMeans
-
-        labels = KMeans(n_clusters=k, n_init=10, random_state=seed).fit_predict(values)
+        labels = kmeans(values, k, seed)[0]
     else:
         from sklearn.cluster import AgglomerativeClustering
 
