@@ -9,8 +9,8 @@ from lce.analysis.matrix import concept_matrix, resolve_models
 from lce.analysis.run import AnalysisOptions, run_analysis
 from lce.warehouse.build import Sources, build_warehouse
 
-COMPARED = ("BYOL,DeepClusterV2,InfoMin,InsDis,MoCoV1,MoCoV2,PCLV1,PCLV2,PIRL,SeLaV1,SeLaV2,"
-            "Supervised,SwAV").split(",")
+COMPARED = ["BYOL", "DeepClusterV2", "InfoMin", "InsDis", "MoCoV1", "MoCoV2", "PCLV1", "PCLV2",
+            "PIRL", "SeLaV1", "SeLaV2", "Supervised", "SwAV"]
 PAPER_GROUPS = [{"BYOL", "DeepClusterV2", "SeLaV2", "Supervised", "SwAV"},
                 {"InfoMin", "MoCoV2", "PCLV1", "PCLV2", "SeLaV1"},
                 {"InsDis", "MoCoV1", "PIRL"}]

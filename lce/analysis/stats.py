@@ -86,7 +86,6 @@ def kmeans(values: np.ndarray, k: int, seed: int, n_init: int = 10,
            max_iter: int = 300) -> tuple[np.ndarray, float]:
     """(labels, inertia) of the best of ``n_init`` k-means++ runs (Lloyd iterations)."""
     rng = np.random.default_rng(seed)
-    n = len(values)
     sq = (values**2).sum(axis=1)
     best_labels, best_inertia = None, math.inf
     for _ in range(n_init):
