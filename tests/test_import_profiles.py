@@ -45,7 +45,8 @@ def test_import_into_a_new_warehouse_and_reimport_replaces(tmp_path):
     assert {r[0] for r in con.execute("select key from meta").fetchall()} >= {
         "schema_version", "build_time", "source_revision"}
     con.close()
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["lce.duckdb", "p.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lce.duckdb.lock", "lce.duckdb",
+                                                          "p.csv"]  # no temporary copies left
 
 
 def test_netdissect_tally_is_one_based_with_per_category_columns(tmp_path):

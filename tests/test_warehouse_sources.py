@@ -160,3 +160,27 @@ def test_reader_during_concurrent_rebuilds_sees_whole_warehouses(sources, tmp_pa
     con = open_readonly(db)
     assert con.execute("select count(*) from units").fetchone()[0] == len(expected)
     con.close()
+
+
+def test_concurrent_imports_both_land(tmp_path):
+    import threading
+    import time
+
+    from lce.warehouse.ingest import edit_atomically, insert_benchmarks
+
+    db = tmp_path / "lce.duckdb"
+
+    def add(model):
+        def edit(con):
+            time.sleep(0.3)   # hold the copy long enough for the other import to overlap
+            return insert_benchmarks(con, pd.DataFrame({
+                "model": [model], "task": "t", "dataset": "d", "metric": "m", "value": [1.0],
+                "higher_is_better": [True], "source": "published"}))
+        edit_atomically(db, edit)
+
+    threads = [threading.Thread(target=add, args=(m,)) for m in ("a", "b")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r[0] for r in snapshot(db)["benchmarks"]] == ["a", "b"]
