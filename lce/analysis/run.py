@@ -14,6 +14,7 @@ import numpy as np
 from lce.analysis.correlate import benchmark_table, correlate_components, profile_variables
 from lce.analysis.embedding import Projection, cluster, elbow, kmeans_inertias, pca
 from lce.analysis.matrix import ConceptMatrix, MatrixOptions, concept_matrix, resolve_models
+from lce.errors import LCEError
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,10 @@ class LCEAnalysis:
 def run_analysis(con: duckdb.DuckDBPyConnection, options: AnalysisOptions) -> LCEAnalysis:
     models = resolve_models(con, list(options.models), options.where, options.probe)
     matrix = concept_matrix(con, models, options.matrix)
+    if not matrix.concepts:
+        raise LCEError(f"no unit of the {len(models)} models has IoU > "
+                       f"{options.matrix.iou_cutoff} and a label: nothing to embed",
+                       hint="dissect on a larger probe set, or lower the IoU cut-off")
     projection = pca(matrix.values, options.n_components)
     inertias = kmeans_inertias(matrix.values, options.k_max, options.seed)
     k = options.k if options.k is not None else elbow(inertias)

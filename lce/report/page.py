@@ -120,9 +120,12 @@ def render(con, result: LCEAnalysis, settings: ReportSettings, meta: dict) -> st
     m, p = result.matrix, result.projection
     n_comp = p.loadings.shape[0]
     ratios = list(p.explained_variance_ratio) + [0.0] * 3
+    display = dict(con.execute("SELECT model, coalesce(display_name, model) FROM models"
+                               ).fetchall())
+    names = [display.get(model, model) for model in m.models]
     histograms = "".join(
-        f"<figure>{figures.concept_histogram(m.concepts, m.categories, m.counts[i], model)}"
-        "</figure>" for i, model in enumerate(m.models))
+        f"<figure>{figures.concept_histogram(m.concepts, m.categories, m.counts[i], name)}"
+        "</figure>" for i, name in enumerate(names))
     sections = [
         f"<h1>Learned Concepts Embedding</h1><p class='meta'>{len(m.models)} models on probe "
         f"<b>{html.escape(m.probe)}</b> &middot; {len(m.concepts)} concepts &middot; "
@@ -131,9 +134,11 @@ def render(con, result: LCEAnalysis, settings: ReportSettings, meta: dict) -> st
         f"{html.escape(meta.get('build_time', '?'))} from "
         f"{html.escape(meta.get('source_revision', '?'))}</p>",
         "<h2>Models and categories</h2>",
-        _table(["model", "category", "pc1", "pc2", "pc3"], result.coordinate_rows()),
+        _table(["model", "name", "category", "pc1", "pc2", "pc3"],
+               [(row[0], name, *row[1:]) for row, name in zip(result.coordinate_rows(), names,
+                                                               strict=True)]),
         "<h2>The embedding</h2><div class='grid'>"
-        f"<figure>{figures.lce_scatter(m.models, p.coordinates, result.categories, ratios)}"
+        f"<figure>{figures.lce_scatter(names, p.coordinates, result.categories, ratios)}"
         f"</figure><figure>{figures.elbow_curve(result.inertias, result.k)}</figure></div>",
         "<h2>What the components mean</h2>", _naming(result),
         f"<div class='grid'><figure>{figures.category_loadings(m.categories, p.loadings)}"
