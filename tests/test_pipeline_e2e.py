@@ -57,7 +57,7 @@ def test_dvc_repro_builds_the_warehouse_and_second_run_does_nothing(tmp_path):
                   "warehouse", "report"):
         assert f"Running stage '{stage}'" in first.stdout
     assert (project / "warehouse/lce.duckdb").is_file()
-    assert "Unit exemplars" in (project / "data/report/index.html").read_text()
+    assert "data:image/png;base64," in (project / "data/report/index.html").read_text()
     assert (project / "data/dissect/mobilenetv2-random/units.parquet").is_file()
 
     result = run_lce("query", "select model, count(*) as n from units group by model "
