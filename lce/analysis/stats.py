@@ -66,20 +66,25 @@ def _greedy_kmeans_plus_plus(values: np.ndarray, k: int, rng) -> np.ndarray:
     proportion to the squared distance, keep the one that lowers the potential most."""
     n = len(values)
     trials = 2 + int(math.log(k))
-    centres = [values[rng.integers(n)]]
-    closest = ((values - centres[0]) ** 2).sum(axis=1)
+    sq = (values**2).sum(axis=1)
+
+    def sq_dist(rows):   # squared distances of every point to values[rows], (n, len(rows))
+        return np.maximum(sq[:, None] + sq[rows][None, :] - 2 * values @ values[rows].T, 0)
+
+    first = rng.integers(n)
+    centres = [first]
+    closest = sq_dist([first])[:, 0]
     for _ in range(1, k):
         total = closest.sum()
         if total <= 0:
-            centres.append(values[rng.integers(n)])
+            centres.append(rng.integers(n))
             continue
         candidates = rng.choice(n, size=trials, p=closest / total)
-        options = [np.minimum(closest, ((values - values[c]) ** 2).sum(axis=1))
-                   for c in candidates]
-        best = int(np.argmin([o.sum() for o in options]))
-        centres.append(values[candidates[best]])
-        closest = options[best]
-    return np.array(centres, dtype=float)
+        options = np.minimum(closest[:, None], sq_dist(candidates))
+        best = int(np.argmin(options.sum(axis=0)))
+        centres.append(candidates[best])
+        closest = options[:, best]
+    return values[centres].astype(float)
 
 
 def kmeans(values: np.ndarray, k: int, seed: int, n_init: int = 10,
@@ -97,10 +102,11 @@ def kmeans(values: np.ndarray, k: int, seed: int, n_init: int = 10,
             if labels is not None and np.array_equal(new, labels):
                 break
             labels = new
-            for j in range(k):
-                if (labels == j).any():
-                    centres[j] = values[labels == j].mean(axis=0)
-        inertia = float(sum(((values[labels == j] - centres[j]) ** 2).sum() for j in range(k)))
+            members = np.eye(k)[labels]                  # one-hot (n, k)
+            counts = members.sum(axis=0)
+            filled = counts > 0                           # an empty cluster keeps its centre
+            centres[filled] = (members.T @ values)[filled] / counts[filled, None]
+        inertia = float(((values - centres[labels]) ** 2).sum())
         if inertia < best_inertia - 1e-12:
             best_labels, best_inertia = labels.copy(), inertia
     return best_labels, best_inertia

@@ -6,6 +6,7 @@ so a user can try another selection or k without touching the pipeline.
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -14,6 +15,11 @@ from lce.cli import app
 from lce.cli.output import Format, FormatOption, OutputOption, emit
 from lce.errors import LCEError
 from lce.warehouse.connect import open_readonly
+
+# The analyses multiply matrices of a few hundred models at most; a multi-threaded BLAS spends far
+# longer starting and synchronising threads than computing (20x slower measured on a busy 2-core
+# machine). Set before numpy is first imported; a user's explicit setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 ModelsOption = Annotated[str | None, typer.Option(
     "--models", help="Comma-separated model keys or display names (default: all of the probe).")]
