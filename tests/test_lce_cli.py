@@ -92,6 +92,7 @@ def test_correlate_and_neighbors(db):
     (["categorize", "--where", "bogus ="], "bad model filter"),
     (["correlate", "--task", "nonesuch"], "no benchmark scores"),
     (["neighbors"], "name a MODEL"),
+    (["categorize", "--layer", "layer9"], "layer 'layer9' is not profiled"),
 ])
 def test_analysis_errors_are_one_line(db, args, fragment):
     assert_one_error_line(run_lce("--db", str(db), *args), fragment)

@@ -88,6 +88,14 @@ def concept_matrix(con: duckdb.DuckDBPyConnection, models: list[str],
         raise LCEError(f"unknown normalisation {options.normalise!r}",
                        hint=f"one of: {', '.join(NORMALISATIONS)}")
     probe = probe_of(con, models)
+    if options.layers:
+        have = [r[0] for r in con.execute(
+            "SELECT DISTINCT layer FROM units WHERE list_contains(?, model) ORDER BY 1",
+            [models]).fetchall()]
+        missing = [layer for layer in options.layers if layer not in have]
+        if missing:
+            raise LCEError(f"layer {missing[0]!r} is not profiled for these models",
+                           hint=f"their layers: {', '.join(have)}")
     layer_filter = "AND list_contains($layers, layer)" if options.layers else ""
     params = {"probe": probe, "cutoff": options.iou_cutoff}
     if options.layers:

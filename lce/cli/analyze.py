@@ -30,15 +30,18 @@ NormaliseOption = Annotated[str, typer.Option(
     "--normalise", help="population (paper) | compared | raw | proportion")]
 CutoffOption = Annotated[float, typer.Option("--iou-cutoff", help="Interpretable if IoU > this.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="k-means seed.")]
+LayersOption = Annotated[list[str] | None, typer.Option(
+    "--layer", help="Count only units of this layer (repeatable; default: every layer).")]
 
 
-def analysis_options(models, where, probe, normalise, cutoff, seed, **extra):
+def analysis_options(models, where, probe, normalise, cutoff, seed, layers=None, **extra):
     from lce.analysis.matrix import MatrixOptions
     from lce.analysis.run import AnalysisOptions
 
     names = tuple(n.strip() for n in models.split(",") if n.strip()) if models else ()
     return AnalysisOptions(models=names, where=where, probe=probe, seed=seed,
-                           matrix=MatrixOptions(iou_cutoff=cutoff, normalise=normalise), **extra)
+                           matrix=MatrixOptions(iou_cutoff=cutoff, normalise=normalise,
+                                                layers=tuple(layers or ())), **extra)
 
 
 def analyse(ctx: typer.Context, options):
@@ -62,13 +65,14 @@ def categorize(
     method: Annotated[str, typer.Option("--method", help="kmeans | agglomerative")] = "kmeans",
     normalise: NormaliseOption = "population",
     iou_cutoff: CutoffOption = 0.04,
+    layer: LayersOption = None,
     seed: SeedOption = 0,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
     """Group models by their Learned Concepts Embedding: model, category, pc1, pc2, pc3."""
     result = analyse(ctx, analysis_options(models, where, probe, normalise, iou_cutoff, seed,
-                                           k=k, method=method))
+                                           layer, k=k, method=method))
     ratios = ", ".join(f"PC{i + 1} {r:.1%}" for i, r
                        in enumerate(result.projection.explained_variance_ratio))
     typer.echo(f"{len(result.models)} models, {len(result.matrix.concepts)} concepts, "
@@ -88,16 +92,19 @@ def correlate(
     probe: ProbeOption = None,
     normalise: NormaliseOption = "population",
     iou_cutoff: CutoffOption = 0.04,
+    layer: LayersOption = None,
     seed: SeedOption = 0,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
-    """Pearson r and Spearman rho (with p-values) of each principal component with each
-    benchmark column (or with per-category unit/concept counts: --kind profile)."""
+    """Correlate each principal component with benchmark scores (Pearson, Spearman, p-values).
+
+    With --kind profile: with per-category unit and distinct-concept counts, which name the
+    components."""
     if kind not in ("benchmark", "profile", "all"):
         raise LCEError(f"unknown --kind {kind!r}", hint="one of: benchmark, profile, all")
     result = analyse(ctx, analysis_options(models, where, probe, normalise, iou_cutoff, seed,
-                                           task=task))
+                                           layer, task=task))
     rows = ((result.benchmark_correlations if kind != "profile" else [])
             + (result.profile_correlations if kind != "benchmark" else []))
     if kind == "benchmark" and not rows:

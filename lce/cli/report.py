@@ -35,8 +35,10 @@ def report(
     iou_cutoff: CutoffOption = 0.04,
     seed: SeedOption = 0,
 ) -> None:
-    """Write OUTPUT/index.html; exemplar strips are drawn when run in a pipeline checkout
-    (params.yaml, data/probe and the checkpoints present)."""
+    """Write the static HTML report of an LCE analysis to OUTPUT/index.html.
+
+    Exemplar strips are drawn when run in a pipeline checkout (params.yaml, data/probe and the
+    checkpoints present)."""
     from lce.params import PARAMS_FILE, load_params
     from lce.report.page import ReportSettings, build_report
     from lce.report.pipeline import settings_from_params
