@@ -47,6 +47,13 @@ class LCEAnalysis:
     def models(self) -> list[str]:
         return self.matrix.models
 
+    @property
+    def k_rule(self) -> str:
+        """How k was chosen, for people reading the output."""
+        if self.options.k:
+            return "fixed"
+        return "elbow" if len(self.inertias) >= 3 else "one per model: too few for an elbow"
+
     def coordinate_rows(self) -> list[tuple]:
         """(model, category, pc1, pc2, pc3) per model, None for components the data lacks."""
         coords = self.projection.coordinates

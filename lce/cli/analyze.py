@@ -76,7 +76,7 @@ def categorize(
     ratios = ", ".join(f"PC{i + 1} {r:.1%}" for i, r
                        in enumerate(result.projection.explained_variance_ratio))
     typer.echo(f"{len(result.models)} models, {len(result.matrix.concepts)} concepts, "
-               f"k = {result.k} ({'fixed' if k else 'elbow'}, {method}); "
+               f"k = {result.k} ({result.k_rule}, {method}); "
                f"explained variance: {ratios}", err=True)
     emit(["model", "category", "pc1", "pc2", "pc3"], result.coordinate_rows(), fmt, output)
 

@@ -40,9 +40,12 @@ def to_svg(fig) -> str:
 def lce_scatter(models, coords: np.ndarray, categories: np.ndarray, ratios) -> str:
     """PC1 x PC2 (and PC3 x PC2) coloured by category: the paper's main figure."""
     plt = _pyplot()
+    if coords.shape[1] == 1:   # two models have one component: spread them along a line
+        coords = np.column_stack([coords[:, 0], np.zeros(len(coords))])
+        ratios = [ratios[0], 0.0]
     panels = 2 if coords.shape[1] >= 3 else 1
     fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.2), squeeze=False)
-    pairs = [(0, 1), (2, 1)][:panels] if coords.shape[1] >= 2 else [(0, 0)]
+    pairs = [(0, 1), (2, 1)][:panels]
     for ax, (x, y) in zip(axes[0], pairs, strict=False):
         for category in sorted(set(categories)):
             mask = categories == category

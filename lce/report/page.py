@@ -129,7 +129,7 @@ def render(con, result: LCEAnalysis, settings: ReportSettings, meta: dict) -> st
     sections = [
         f"<h1>Learned Concepts Embedding</h1><p class='meta'>{len(m.models)} models on probe "
         f"<b>{html.escape(m.probe)}</b> &middot; {len(m.concepts)} concepts &middot; "
-        f"k = {result.k} ({'fixed' if result.options.k else 'elbow'}, {result.options.method})"
+        f"k = {result.k} ({result.k_rule}, {result.options.method})"
         f" &middot; normalisation {result.options.matrix.normalise} &middot; built "
         f"{html.escape(meta.get('build_time', '?'))} from "
         f"{html.escape(meta.get('source_revision', '?'))}</p>",
@@ -169,5 +169,6 @@ def build_report(con, options: AnalysisOptions, out_dir: str | Path,
     target = Path(out_dir) / "index.html"
     with atomic_path(target) as tmp:
         tmp.write_text(page)
+        tmp.chmod(0o644)   # a page to share or serve, not a private temporary file
     log.info("wrote %s (%d models, k = %d)", target, len(result.models), result.k)
     return target
