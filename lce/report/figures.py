@@ -61,13 +61,13 @@ def lce_scatter(models, coords: np.ndarray, categories: np.ndarray, ratios) -> s
     return to_svg(fig)
 
 
-def elbow_curve(inertias, chosen: int) -> str:
+def elbow_curve(inertias, chosen: int, rule: str = "elbow") -> str:
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     ks = np.arange(1, len(inertias) + 1)
     ax.plot(ks, inertias, "o-", color="#1f77b4")
     ax.plot([chosen], [inertias[chosen - 1]], "o", color="#d62728", markersize=11,
-            fillstyle="none", markeredgewidth=2, label=f"elbow: k = {chosen}")
+            fillstyle="none", markeredgewidth=2, label=f"k = {chosen} ({rule})")
     ax.set_xlabel("number of categories k")
     ax.set_ylabel("k-means inertia")
     ax.set_xticks(ks)

@@ -139,7 +139,8 @@ def render(con, result: LCEAnalysis, settings: ReportSettings, meta: dict) -> st
                                                                strict=True)]),
         "<h2>The embedding</h2><div class='grid'>"
         f"<figure>{figures.lce_scatter(names, p.coordinates, result.categories, ratios)}"
-        f"</figure><figure>{figures.elbow_curve(result.inertias, result.k)}</figure></div>",
+        f"</figure><figure>{figures.elbow_curve(result.inertias, result.k, result.k_rule)}"
+        "</figure></div>",
         "<h2>What the components mean</h2>", _naming(result),
         f"<div class='grid'><figure>{figures.category_loadings(m.categories, p.loadings)}"
         f"</figure></div>",
