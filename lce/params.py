@@ -196,3 +196,80 @@ def model_params(params: dict, path=PARAMS_FILE) -> dict[str, ModelParams]:
                                                            f"{where}.weights"),
                                   layers=tuple(layers))
     return models
+
+
+@dataclass(frozen=True)
+class AnalysisParams:
+    """The ``analysis`` section (stage ``analyze``); empty strings and 0 mean "not set"."""
+
+    models: tuple = ()
+    where: str = ""
+    probe: str = ""
+    iou_cutoff: float = 0.04
+    normalise: str = "population"
+    n_components: int = 3
+    k: int = 0
+    k_max: int = 10
+    method: str = "kmeans"
+    seed: int = 0
+
+    def validate(self, path=PARAMS_FILE) -> AnalysisParams:
+        if self.normalise not in ("population", "compared", "raw", "proportion"):
+            raise LCEError(f"{path}: analysis.normalise: must be population, compared, raw or "
+                           "proportion")
+        if self.method not in ("kmeans", "agglomerative"):
+            raise LCEError(f"{path}: analysis.method: must be kmeans or agglomerative")
+        if self.k < 0 or self.k_max < 1 or self.n_components < 1:
+            raise LCEError(f"{path}: analysis: k must be >= 0 (0 = elbow), k_max and "
+                           "n_components >= 1")
+        if not all(isinstance(m, str) for m in self.models):
+            raise LCEError(f"{path}: analysis.models: expected a list of model names")
+        return self
+
+
+@dataclass(frozen=True)
+class ReportParams:
+    exemplar_units: int = 4     # units per dissected model shown with exemplar strips
+    exemplar_images: int = 5    # top images per unit
+    landscapes: int = 4         # benchmark columns drawn as performance landscapes
+
+    def validate(self, path=PARAMS_FILE) -> ReportParams:
+        if min(self.exemplar_units, self.exemplar_images, self.landscapes) < 0:
+            raise LCEError(f"{path}: report: counts must be >= 0")
+        return self
+
+
+def analysis_params(params: dict, path=PARAMS_FILE) -> AnalysisParams:
+    return typed_section(AnalysisParams, params, "analysis", path).validate(path)
+
+
+def report_params(params: dict, path=PARAMS_FILE) -> ReportParams:
+    return typed_section(ReportParams, params, "report", path).validate(path)
+
+
+def import_params(params: dict, path=PARAMS_FILE) -> dict[str, tuple[dict, ...]]:
+    """The ``imports`` section: ``profiles`` and ``benchmarks`` lists of ``{path, format, ...}``
+    (paths relative to the repository root)."""
+    section = params.get("imports") or {}
+    if not isinstance(section, dict):
+        raise LCEError(f"{path}: imports: expected a mapping with profiles/benchmarks lists")
+    allowed = {"profiles": {"path", "format", "model", "layer"},
+               "benchmarks": {"path", "format"}}
+    unknown = sorted(set(section) - set(allowed))
+    if unknown:
+        raise LCEError(f"{path}: imports.{unknown[0]}: unknown key",
+                       hint="known keys: profiles, benchmarks")
+    result = {}
+    for kind, keys in allowed.items():
+        entries = section.get(kind) or []
+        if not isinstance(entries, list):
+            raise LCEError(f"{path}: imports.{kind}: expected a list")
+        for i, entry in enumerate(entries):
+            where = f"{path}: imports.{kind}[{i}]"
+            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+                raise LCEError(f"{where}: expected a mapping with a 'path'")
+            if extra := sorted(set(entry) - keys):
+                raise LCEError(f"{where}.{extra[0]}: unknown key",
+                               hint=f"known keys: {', '.join(sorted(keys))}")
+        result[kind] = tuple(entries)
+    return result

@@ -18,6 +18,9 @@ TINY_PARAMS = {
     },
     "dissect": {"quantile": 0.005, "denominator": "netdissect", "iou_cutoff": 0.04,
                 "batch_size": 8, "device": "cpu"},
+    "imports": {"profiles": [], "benchmarks": []},
+    "analysis": {"models": [], "k": 0, "method": "kmeans", "seed": 0},
+    "report": {"exemplar_units": 2, "exemplar_images": 3, "landscapes": 2},
 }
 
 
@@ -51,9 +54,11 @@ def test_dvc_repro_builds_the_warehouse_and_second_run_does_nothing(tmp_path):
     first = dvc("repro", cwd=project)
     assert first.returncode == 0, first.stdout + first.stderr
     for stage in ("probe", "fetch@mobilenetv2-imagenet", "fetch@mobilenetv2-random",
-                  "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random", "warehouse"):
+                  "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random", "analyze",
+                  "warehouse", "report"):
         assert f"Running stage '{stage}'" in first.stdout
     assert (project / "warehouse/lce.duckdb").is_file()
+    assert "data:image/png;base64," in (project / "data/report/index.html").read_text()
     assert (project / "data/dissect/mobilenetv2-random/units.parquet").is_file()
 
     result = run_lce("query", "select model, count(*) as n from units group by model "

@@ -28,7 +28,8 @@ CREATE TABLE models (
     arch   VARCHAR,
     method VARCHAR,
     source VARCHAR,             -- where the weights came from (zoo source, import file, ...)
-    origin VARCHAR NOT NULL     -- 'dissected' by this pipeline or 'imported' from published results
+    origin VARCHAR NOT NULL,    -- 'dissected' by this pipeline or 'imported' from published results
+    display_name VARCHAR        -- the name papers use (e.g. 'MoCoV2'); the CLI accepts it too
 );
 
 CREATE TABLE layers (
@@ -48,8 +49,9 @@ CREATE TABLE units (
     threshold     DOUBLE,
     label         VARCHAR,
     category      VARCHAR,
-    iou           DOUBLE NOT NULL,
+    iou           DOUBLE,        -- NULL: undefined (a dead unit that never fires, in imports)
     interpretable BOOLEAN NOT NULL,
+    null_iou      DOUBLE,        -- optional null-baseline IoU of the unit's label (dissect stage)
     PRIMARY KEY (model, layer, probe, unit)
 );
 
@@ -99,4 +101,67 @@ CREATE TABLE training_metrics (
     metric VARCHAR NOT NULL,
     value  DOUBLE,
     PRIMARY KEY (run, cycle, metric)
+);
+
+-- Derived tables, written from the `analyze` stage's Parquet (data/analysis/). The LCE recipe is
+-- DESIGN.md section 6; `meta` keys `analysis.*` record the settings they were computed with.
+
+-- The Learned Concepts Embedding: one row per (model, concept) with a non-zero count.
+CREATE TABLE lce_vectors (
+    model    VARCHAR NOT NULL,
+    concept  VARCHAR NOT NULL,
+    category VARCHAR NOT NULL,
+    units    INTEGER NOT NULL,   -- interpretable units labelled with the concept
+    value    DOUBLE NOT NULL,    -- the normalised entry of the embedding
+    PRIMARY KEY (model, concept)
+);
+
+CREATE TABLE lce_components (
+    component                INTEGER PRIMARY KEY,   -- 1, 2, 3
+    explained_variance       DOUBLE NOT NULL,
+    explained_variance_ratio DOUBLE NOT NULL
+);
+
+CREATE TABLE lce_loadings (
+    component INTEGER NOT NULL,
+    concept   VARCHAR NOT NULL,
+    category  VARCHAR NOT NULL,
+    loading   DOUBLE NOT NULL,
+    PRIMARY KEY (component, concept)
+);
+
+CREATE TABLE lce_coordinates (
+    model VARCHAR PRIMARY KEY,
+    pc1   DOUBLE NOT NULL,
+    pc2   DOUBLE,
+    pc3   DOUBLE
+);
+
+-- k-means inertia per k (the elbow curve) and the k chosen.
+CREATE TABLE lce_elbow (
+    k       INTEGER PRIMARY KEY,
+    inertia DOUBLE NOT NULL,
+    chosen  BOOLEAN NOT NULL
+);
+
+CREATE TABLE model_categories (
+    model    VARCHAR PRIMARY KEY,
+    category INTEGER NOT NULL,   -- 1-based, numbered by first appearance along PC1
+    method   VARCHAR NOT NULL,   -- kmeans | agglomerative
+    k        INTEGER NOT NULL
+);
+
+-- Pearson and Spearman correlation of each principal component with a per-model variable:
+-- a benchmark column (kind 'benchmark') or a profile summary such as the number of object units
+-- (kind 'profile', which names the components).
+CREATE TABLE lce_correlations (
+    component    INTEGER NOT NULL,
+    kind         VARCHAR NOT NULL,
+    variable     VARCHAR NOT NULL,   -- task/dataset/metric, or e.g. units_object, concepts_part
+    n            INTEGER NOT NULL,   -- models that have both
+    pearson_r    DOUBLE,
+    pearson_p    DOUBLE,
+    spearman_rho DOUBLE,
+    spearman_p   DOUBLE,
+    PRIMARY KEY (component, kind, variable)
 );

@@ -39,9 +39,16 @@ def global_options(
     ctx.obj = State(db=db)
 
 
-from lce.cli import probe  # noqa: E402,F401,I001  (one line per command module)
-from lce.cli import query  # noqa: E402,F401  (registers its command on `app`)
-from lce.cli import zoo  # noqa: E402,F401
+# Each module registers its commands on `app`.
+from lce.cli import (  # noqa: E402,F401
+    analyze,
+    browse,
+    imports,
+    probe,
+    query,
+    report,
+    zoo,
+)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,8 +19,11 @@ import duckdb
 from lce import __version__
 from lce.errors import LCEError
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "warehouse" / "schema.sql"
+BENCHMARK_FIELDS = ["model", "task", "dataset", "metric", "value", "higher_is_better", "source"]
+ANALYSIS_TABLES = ("lce_vectors", "lce_components", "lce_loadings", "lce_coordinates",
+                   "lce_elbow", "model_categories", "lce_correlations")
 
 
 @dataclass(frozen=True)
@@ -69,24 +72,29 @@ def load_probe(con, probe, name: str) -> None:
 
 
 def load_dissection(con, result: DissectionResult) -> None:
+    """One model's unit profile, its per-category bests and, when the dissection wrote them, the
+    optional ``null_iou`` column and the full concept-IoU table ``concepts.parquet``."""
     meta = result.meta
     if not result.units.is_file():
         raise LCEError(f"{result.units}: file not found")
-    con.execute("INSERT INTO models VALUES (?, ?, ?, ?, 'dissected')",
-                [meta["model"], meta.get("arch"), meta.get("method"), meta.get("source")])
+    con.execute("INSERT INTO models (model, arch, method, source, origin, display_name) "
+                "VALUES (?, ?, ?, ?, 'dissected', ?)",
+                [meta["model"], meta.get("arch"), meta.get("method"), meta.get("source"),
+                 meta.get("display_name", meta["model"])])
     probe = meta["probe"]
     units = con.read_parquet(str(result.units))
     con.register("profile", units)
+    null_iou = "null_iou" if "null_iou" in units.columns else "NULL"
     con.execute("""
         INSERT INTO layers
         SELECT model, layer, ?, count(*) FROM profile GROUP BY model, layer ORDER BY layer
     """, [probe])
-    con.execute("""
+    con.execute(f"""
         INSERT INTO units
         SELECT model, layer, ?, unit, threshold, nullif(label, ''), nullif(category, ''), iou,
-               interpretable
+               interpretable, {null_iou}
         FROM profile ORDER BY layer, unit
-    """, [probe])
+    """, [probe])  # noqa: S608 - a fixed column name or NULL
     categories = [c.removesuffix("_label") for c in units.columns if c.endswith("_label")
                   and c != "label"]
     for category in categories:
@@ -96,11 +104,110 @@ def load_dissection(con, result: DissectionResult) -> None:
             FROM profile ORDER BY layer, unit
         """, [probe, category])  # noqa: S608 - category names come from the Parquet schema
     con.unregister("profile")
+    concepts = result.path / "concepts.parquet"
+    if concepts.is_file():
+        con.register("concept_iou", con.read_parquet(str(concepts)))
+        con.execute("""
+            INSERT INTO unit_concepts
+            SELECT model, layer, ?, unit, concept, iou, "intersect", "union" FROM concept_iou
+            ORDER BY layer, unit, concept
+        """, [probe])
+        con.unregister("concept_iou")
 
 
-def build_warehouse(db_path: str | Path, probe, probe_name: str,
-                    results: list[DissectionResult]) -> Path:
-    """Build the warehouse at ``db_path`` atomically from a probe set and dissection outputs."""
+def load_benchmark_scores(con, path: Path) -> None:
+    """Measured scores of one model (``data/bench/<model>/scores.parquet``)."""
+    scores = con.read_parquet(str(path))
+    missing = [c for c in BENCHMARK_FIELDS if c not in scores.columns]
+    if missing:
+        raise LCEError(f"{path}: missing column {missing[0]!r}")
+    con.register("scores", scores)
+    con.execute(f"INSERT INTO benchmarks SELECT {', '.join(BENCHMARK_FIELDS)} FROM scores "
+                "ORDER BY model, task, dataset, metric")  # noqa: S608 - fixed column names
+    con.unregister("scores")
+
+
+def load_training_run(con, directory: Path) -> None:
+    """A DeepCluster (or other) training run: ``run.json`` params and ``metrics.parquet``."""
+    run_json = directory / "run.json"
+    params = json.loads(run_json.read_text()) if run_json.is_file() else {}
+    run = str(params.get("run", directory.name))
+    con.execute("INSERT INTO training_runs VALUES (?, ?, ?)",
+                [run, params.get("method"), json.dumps(params, sort_keys=True)])
+    con.register("metrics", con.read_parquet(str(directory / "metrics.parquet")))
+    con.execute("INSERT INTO training_metrics SELECT run, cycle, metric, value FROM metrics "
+                "ORDER BY cycle, metric")
+    con.unregister("metrics")
+
+
+def load_analysis(con, directory: Path) -> None:
+    """The ``analyze`` stage's derived tables (``<table>.parquet``) and its settings."""
+    for table in ANALYSIS_TABLES:
+        path = directory / f"{table}.parquet"
+        if path.is_file():
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM read_parquet(?)",
+                        [str(path)])  # noqa: S608 - table names from a fixed list
+    settings = directory / "settings.json"
+    if settings.is_file():
+        con.executemany("INSERT INTO meta VALUES (?, ?)",
+                        [(f"analysis.{k}", json.dumps(v)) for k, v
+                         in sorted(json.loads(settings.read_text()).items())])
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Everything a warehouse is built from; absent optional directories are skipped."""
+
+    probe: object = None                 # a BrodenProbe, or None for imports only
+    probe_name: str = ""
+    results: tuple[DissectionResult, ...] = ()
+    profile_imports: tuple[dict, ...] = ()   # {path, format, model?, layer?}
+    benchmark_imports: tuple[dict, ...] = ()  # {path, format}
+    bench_dir: Path | None = None        # data/bench/<model>/scores.parquet
+    train_dir: Path | None = None        # data/train/<run>/{metrics.parquet,run.json}
+
+
+def populate(con, sources: Sources) -> None:
+    """Create the schema and load every source into ``con`` (a file or an in-memory database)."""
+    from lce.warehouse.importers import read_benchmarks, read_profiles
+    from lce.warehouse.ingest import insert_benchmarks, insert_profiles
+
+    create_schema(con)
+    if sources.probe is not None:
+        load_probe(con, sources.probe, sources.probe_name)
+    for result in sources.results:
+        load_dissection(con, result)
+    for entry in sources.profile_imports:
+        insert_profiles(con, read_profiles(entry["path"], entry.get("format", "mustapha"),
+                                           entry.get("model"), entry.get("layer")))
+    for entry in sources.benchmark_imports:
+        insert_benchmarks(con, read_benchmarks(entry["path"], entry.get("format", "mustapha")))
+    if sources.bench_dir is not None:
+        for path in sorted(Path(sources.bench_dir).glob("*/scores.parquet")):
+            load_benchmark_scores(con, path)
+    if sources.train_dir is not None:
+        for path in sorted(Path(sources.train_dir).glob("*/metrics.parquet")):
+            load_training_run(con, path.parent)
+
+
+def write_meta(con, where: Path) -> None:
+    meta = {
+        "schema_version": SCHEMA_VERSION,
+        "lce_version": __version__,
+        "build_time": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source_revision": source_revision(where),
+    }
+    con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
+
+
+def build_warehouse(db_path: str | Path, probe=None, probe_name: str = "",
+                    results=(), sources: Sources | None = None,
+                    analysis_dir: Path | None = None) -> Path:
+    """Build the warehouse at ``db_path`` atomically from its sources (a probe set, dissection
+    outputs, reference imports, measured scores, training runs) and the analysis tables."""
+    sources = sources or Sources()
+    if probe is not None or results:
+        sources = replace(sources, probe=probe, probe_name=probe_name, results=tuple(results))
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.building")
@@ -108,17 +215,10 @@ def build_warehouse(db_path: str | Path, probe, probe_name: str,
     try:
         con = duckdb.connect(str(tmp))
         try:
-            create_schema(con)
-            load_probe(con, probe, probe_name)
-            for result in results:
-                load_dissection(con, result)
-            meta = {
-                "schema_version": SCHEMA_VERSION,
-                "lce_version": __version__,
-                "build_time": datetime.now(UTC).isoformat(timespec="seconds"),
-                "source_revision": source_revision(db_path.parent),
-            }
-            con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
+            populate(con, sources)
+            if analysis_dir is not None:
+                load_analysis(con, Path(analysis_dir))
+            write_meta(con, db_path.parent)
             con.execute("CHECKPOINT")
         finally:
             con.close()

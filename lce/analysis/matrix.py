@@ -1,0 +1,136 @@
+"""The models x concepts matrix the Learned Concepts Embedding is made of.
+
+The seed paper counts, per model, the units whose best label is a concept (IoU above the cut-off,
+a real label) and divides each count by the number of distinct concepts of the concept's category
+found among the interpretable units of the *reference population*: every model profiled on the
+same probe set, including models left out of the comparison. That keeps categories with many
+concepts (objects) from swamping the ones with few (colours).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+
+from lce.errors import LCEError
+
+NORMALISATIONS = ("population", "compared", "raw", "proportion")
+
+
+@dataclass(frozen=True)
+class MatrixOptions:
+    iou_cutoff: float = 0.04
+    normalise: str = "population"   # population | compared | raw | proportion
+    layers: tuple[str, ...] = ()     # empty: every dissected layer of each model
+
+
+@dataclass
+class ConceptMatrix:
+    models: list[str]
+    concepts: list[str]
+    categories: list[str]          # category of each concept
+    counts: np.ndarray             # units per (model, concept)
+    values: np.ndarray             # the normalised embedding
+    probe: str
+
+
+def resolve_models(con: duckdb.DuckDBPyConnection, names=None, where: str | None = None,
+                   probe: str | None = None) -> list[str]:
+    """Model keys from display names or keys, an SQL filter on ``models``, or every model of the
+    (single) probe set; unknown names are an error that lists what is there."""
+    if names:
+        rows = con.execute("SELECT model, display_name FROM models").fetchall()
+        lookup = {}
+        for key, display in rows:
+            lookup[key.lower()] = key
+            if display:
+                lookup.setdefault(display.lower(), key)
+        missing = [n for n in names if n.lower() not in lookup]
+        if missing:
+            known = ", ".join(sorted(d or k for k, d in rows)[:30])
+            raise LCEError(f"unknown model {missing[0]!r}", hint=f"models: {known}")
+        return list(dict.fromkeys(lookup[n.lower()] for n in names))
+    sql = "SELECT DISTINCT m.model FROM models m JOIN units u USING (model)"
+    clauses, params = [], []
+    if where:
+        clauses.append(f"({where})")
+    if probe:
+        clauses.append("u.probe = ?")
+        params.append(probe)
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    try:
+        models = [r[0] for r in con.execute(sql + " ORDER BY 1", params).fetchall()]
+    except duckdb.Error as exc:
+        raise LCEError(f"bad model filter {where!r}: {' '.join(str(exc).split())}") from None
+    if not models:
+        raise LCEError("no models match", hint="list them with: lce models")
+    return models
+
+
+def probe_of(con: duckdb.DuckDBPyConnection, models: list[str]) -> str:
+    """The one probe set the models were profiled on; comparing across probes is meaningless."""
+    probes = [r[0] for r in con.execute(
+        "SELECT DISTINCT probe FROM units WHERE list_contains(?, model) ORDER BY 1",
+        [models]).fetchall()]
+    if len(probes) != 1:
+        raise LCEError(f"the models were profiled on {len(probes)} probe sets "
+                       f"({', '.join(probes) or 'none'}); compare models of one probe set",
+                       hint="choose models with --models, or --probe NAME")
+    return probes[0]
+
+
+def concept_matrix(con: duckdb.DuckDBPyConnection, models: list[str],
+                   options: MatrixOptions = MatrixOptions()) -> ConceptMatrix:
+    if options.normalise not in NORMALISATIONS:
+        raise LCEError(f"unknown normalisation {options.normalise!r}",
+                       hint=f"one of: {', '.join(NORMALISATIONS)}")
+    probe = probe_of(con, models)
+    if options.layers:
+        have = [r[0] for r in con.execute(
+            "SELECT DISTINCT layer FROM units WHERE list_contains(?, model) ORDER BY 1",
+            [models]).fetchall()]
+        missing = [layer for layer in options.layers if layer not in have]
+        if missing:
+            raise LCEError(f"layer {missing[0]!r} is not profiled for these models",
+                           hint=f"their layers: {', '.join(have)}")
+    layer_filter = "AND list_contains($layers, layer)" if options.layers else ""
+    params = {"probe": probe, "cutoff": options.iou_cutoff}
+    if options.layers:
+        params["layers"] = list(options.layers)
+    kept = f"""
+        SELECT model, label, category FROM units
+        WHERE probe = $probe AND iou > $cutoff AND label IS NOT NULL AND category IS NOT NULL
+        {layer_filter}"""
+    population = "" if options.normalise == "population" else "WHERE list_contains($models, model)"
+    params["models"] = models
+    rows = con.execute(f"""
+        WITH kept AS ({kept}),
+        distinct_concepts AS (
+            SELECT category, count(DISTINCT label) AS n FROM kept {population} GROUP BY category)
+        SELECT k.model, k.label, k.category, count(*) AS units, any_value(d.n) AS n
+        FROM kept k JOIN distinct_concepts d USING (category)
+        WHERE list_contains($models, k.model)
+        GROUP BY ALL ORDER BY k.category, k.label, k.model
+    """, params).fetchall()  # noqa: S608 - fixed SQL fragments, values bound
+    concepts = sorted({(category, label) for _, label, category, _, _ in rows})
+    column = {c: j for j, c in enumerate(concepts)}
+    row_of = {m: i for i, m in enumerate(models)}
+    counts = np.zeros((len(models), len(concepts)))
+    divisor = np.ones(len(concepts))
+    for model, label, category, units, n in rows:
+        j = column[(category, label)]
+        counts[row_of[model], j] = units
+        divisor[j] = n
+    if options.normalise in ("population", "compared"):
+        values = counts / divisor
+    elif options.normalise == "proportion":
+        totals = counts.sum(axis=1, keepdims=True)
+        values = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    else:
+        values = counts.copy()
+    return ConceptMatrix(models=models, concepts=[c for _, c in concepts],
+                         categories=[cat for cat, _ in concepts], counts=counts, values=values,
+                         probe=probe)

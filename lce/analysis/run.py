@@ -1,0 +1,143 @@
+"""One LCE analysis end to end: select models, build the matrix, project, categorize, correlate.
+
+The result converts to the warehouse's derived tables (``lce_*``, ``model_categories``), which the
+``analyze`` stage writes as Parquet and the CLI prints; both therefore show the same numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import duckdb
+import numpy as np
+
+from lce.analysis.correlate import benchmark_table, correlate_components, profile_variables
+from lce.analysis.embedding import Projection, cluster, elbow, kmeans_inertias, pca
+from lce.analysis.matrix import ConceptMatrix, MatrixOptions, concept_matrix, resolve_models
+from lce.errors import LCEError
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    models: tuple[str, ...] = ()     # names or keys; empty: `where`, else every model of `probe`
+    where: str | None = None          # SQL filter on the models table
+    probe: str | None = None
+    matrix: MatrixOptions = field(default_factory=MatrixOptions)
+    n_components: int = 3
+    k: int | None = None              # None: the elbow of the k-means inertia curve
+    k_max: int = 10
+    method: str = "kmeans"
+    seed: int = 0
+    task: str | None = None           # restrict benchmark correlations to one task
+
+
+@dataclass
+class LCEAnalysis:
+    options: AnalysisOptions
+    matrix: ConceptMatrix
+    projection: Projection
+    inertias: list[float]
+    k: int
+    categories: np.ndarray
+    profile_correlations: list[tuple]
+    benchmark_correlations: list[tuple]
+    benchmarks: dict[str, dict[str, float]]
+
+    @property
+    def models(self) -> list[str]:
+        return self.matrix.models
+
+    @property
+    def k_rule(self) -> str:
+        """How k was chosen, for people reading the output."""
+        if self.options.k:
+            return "fixed"
+        return "elbow" if len(self.inertias) >= 3 else "one per model: too few for an elbow"
+
+    def coordinate_rows(self) -> list[tuple]:
+        """(model, category, pc1, pc2, pc3) per model, None for components the data lacks."""
+        coords = self.projection.coordinates
+        rows = []
+        for i, model in enumerate(self.models):
+            pcs = [float(coords[i, c]) if c < coords.shape[1] else None for c in range(3)]
+            rows.append((model, int(self.categories[i]), *pcs))
+        return rows
+
+    def tables(self) -> dict[str, list[dict]]:
+        """The derived warehouse tables as lists of records."""
+        m, p = self.matrix, self.projection
+        vectors = [dict(model=model, concept=concept, category=category,
+                        units=int(m.counts[i, j]), value=float(m.values[i, j]))
+                   for i, model in enumerate(m.models)
+                   for j, (concept, category) in enumerate(zip(m.concepts, m.categories,
+                                                               strict=True))
+                   if m.counts[i, j] > 0]
+        correlations = [dict(zip(("component", "kind", "variable", "n", "pearson_r",
+                                  "pearson_p", "spearman_rho", "spearman_p"), row, strict=True))
+                        for row in self.profile_correlations + self.benchmark_correlations]
+        return {
+            "lce_vectors": vectors,
+            "lce_components": [dict(component=c + 1, explained_variance=float(v),
+                                    explained_variance_ratio=float(r))
+                               for c, (v, r) in enumerate(zip(p.explained_variance,
+                                                              p.explained_variance_ratio,
+                                                              strict=True))],
+            "lce_loadings": [dict(component=c + 1, concept=concept, category=category,
+                                  loading=float(p.loadings[c, j]))
+                             for c in range(p.loadings.shape[0])
+                             for j, (concept, category) in enumerate(zip(m.concepts,
+                                                                         m.categories,
+                                                                         strict=True))],
+            "lce_coordinates": [dict(model=r[0], pc1=r[2], pc2=r[3], pc3=r[4])
+                                for r in self.coordinate_rows()],
+            "lce_elbow": [dict(k=i + 1, inertia=v, chosen=i + 1 == self.k)
+                          for i, v in enumerate(self.inertias)],
+            "model_categories": [dict(model=r[0], category=r[1], method=self.options.method,
+                                      k=self.k) for r in self.coordinate_rows()],
+            "lce_correlations": correlations,
+        }
+
+    def settings(self) -> dict:
+        settings = asdict(self.options)
+        settings["models"] = self.models
+        settings["probe"] = self.matrix.probe
+        settings["k"] = self.k
+        return settings
+
+
+def run_analysis(con: duckdb.DuckDBPyConnection, options: AnalysisOptions) -> LCEAnalysis:
+    models = resolve_models(con, list(options.models), options.where, options.probe)
+    matrix = concept_matrix(con, models, options.matrix)
+    if not matrix.concepts:
+        raise LCEError(f"no unit of the {len(models)} models has IoU > "
+                       f"{options.matrix.iou_cutoff} and a label: nothing to embed",
+                       hint="dissect on a larger probe set, or lower the IoU cut-off")
+    projection = pca(matrix.values, options.n_components)
+    inertias = kmeans_inertias(matrix.values, options.k_max, options.seed)
+    k = options.k if options.k is not None else elbow(inertias)
+    categories = cluster(matrix.values, k, options.method, options.seed,
+                         order_key=projection.coordinates[:, 0])
+    coords = projection.coordinates
+    benchmarks = benchmark_table(con, models, options.task)
+    return LCEAnalysis(
+        options=options, matrix=matrix, projection=projection, inertias=inertias, k=k,
+        categories=categories,
+        profile_correlations=correlate_components(coords, models, "profile",
+                                                  profile_variables(matrix)),
+        benchmark_correlations=correlate_components(coords, models, "benchmark", benchmarks),
+        benchmarks=benchmarks)
+
+
+def options_from_params(params: dict) -> AnalysisOptions:
+    """Analysis options from params.yaml's ``analysis`` section; with no model selection the
+    reference population is every model dissected on the pipeline's probe set."""
+    from lce.params import analysis_params, probe_params
+
+    p = analysis_params(params)
+    selected = bool(p.models or p.where)
+    return AnalysisOptions(
+        models=tuple(p.models), where=p.where or None,
+        probe=p.probe or (None if selected else probe_params(params).name),
+        matrix=MatrixOptions(iou_cutoff=p.iou_cutoff, normalise=p.normalise),
+        n_components=p.n_components, k=p.k or None, k_max=p.k_max, method=p.method,
+        seed=p.seed)

@@ -1,0 +1,92 @@
+"""``lce models|concepts|units|compare``: the canned analyses of ``warehouse/analyses.sql``.
+
+Plain SQL over a read-only connection: these answer in well under a second on a large
+warehouse and import nothing heavy.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from lce.cli import app
+from lce.cli.output import Format, FormatOption, OutputOption, emit
+from lce.errors import LCEError
+from lce.warehouse.canned import run_canned
+from lce.warehouse.connect import open_readonly
+
+LayerOption = Annotated[str | None, typer.Option("--layer", help="Only this layer.")]
+
+
+def model_key(con, name: str) -> str:
+    """A model key from a key or a display name (``MoCoV2``), case-insensitively."""
+    rows = con.execute("SELECT model FROM models WHERE lower(model) = lower($n) "
+                       "UNION SELECT model FROM models WHERE lower(display_name) = lower($n)",
+                       {"n": name}).fetchall()
+    if len(rows) != 1:
+        known = [r[0] for r in con.execute("SELECT coalesce(display_name, model) FROM models "
+                                           "ORDER BY 1 LIMIT 30").fetchall()]
+        raise LCEError(f"unknown model {name!r}" if not rows else f"ambiguous model {name!r}",
+                       hint=f"models: {', '.join(known)}")
+    return rows[0][0]
+
+
+def show(ctx: typer.Context, name: str, fmt: Format, output, **parameters) -> None:
+    con = open_readonly(ctx.obj.db)
+    try:
+        for key in ("model", "a", "b"):
+            if key in parameters:
+                parameters[key] = model_key(con, parameters[key])
+        columns, rows = run_canned(con, name, **parameters)
+    finally:
+        con.close()
+    emit(columns, rows, fmt, output)
+
+
+@app.command("models")
+def models(ctx: typer.Context, fmt: FormatOption = Format.table,
+           output: OutputOption = None) -> None:
+    """List the models in the warehouse with their profiled units and LCE category."""
+    show(ctx, "models", fmt, output)
+
+
+@app.command("concepts")
+def concepts(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model key or display name.")],
+    layer: LayerOption = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N commonest.")] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """The concepts a model's interpretable units detect, with unit counts and IoU."""
+    show(ctx, "concepts", fmt, output, model=model, layer=layer, top=top)
+
+
+@app.command("units")
+def units(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(help="Model key or display name.")],
+    concept: Annotated[str | None, typer.Option("--concept", help="Only units labelled C.")
+                       ] = None,
+    layer: LayerOption = None,
+    top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N best units.")
+                   ] = None,
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """A model's units with their best label and IoU, best first."""
+    show(ctx, "units", fmt, output, model=model, concept=concept, layer=layer, top=top)
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    a: Annotated[str, typer.Argument(help="First model.")],
+    b: Annotated[str, typer.Argument(help="Second model.")],
+    fmt: FormatOption = Format.table,
+    output: OutputOption = None,
+) -> None:
+    """Shared and distinct concepts of two models."""
+    show(ctx, "compare", fmt, output, a=a, b=b)

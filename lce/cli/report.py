@@ -1,0 +1,55 @@
+"""``lce report``: write the static HTML report of an LCE analysis of the warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lce.cli import app
+from lce.cli.analyze import (
+    CutoffOption,
+    ModelsOption,
+    NormaliseOption,
+    ProbeOption,
+    SeedOption,
+    WhereOption,
+    analysis_options,
+)
+from lce.warehouse.connect import open_readonly
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option("--output", "-o", file_okay=False,
+                                         help="Directory for index.html.")] = Path("report"),
+    models: ModelsOption = None,
+    where: WhereOption = None,
+    probe: ProbeOption = None,
+    k: Annotated[int | None, typer.Option("--k", min=1, help="Fixed number of categories.")
+                 ] = None,
+    method: Annotated[str, typer.Option("--method", help="kmeans | agglomerative")] = "kmeans",
+    normalise: NormaliseOption = "population",
+    iou_cutoff: CutoffOption = 0.04,
+    seed: SeedOption = 0,
+) -> None:
+    """Write the static HTML report of an LCE analysis to OUTPUT/index.html.
+
+    Exemplar strips are drawn when run in a pipeline checkout (params.yaml, data/probe and the
+    checkpoints present)."""
+    from lce.params import PARAMS_FILE, load_params
+    from lce.report.page import ReportSettings, build_report
+    from lce.report.pipeline import settings_from_params
+
+    settings = (settings_from_params(load_params()) if PARAMS_FILE.is_file()
+                and "report" in load_params() else ReportSettings())
+    options = analysis_options(models, where, probe, normalise, iou_cutoff, seed, k=k,
+                               method=method)
+    con = open_readonly(ctx.obj.db)
+    try:
+        path = build_report(con, options, output, settings)
+    finally:
+        con.close()
+    typer.echo(f"wrote {path}", err=True)

@@ -1,0 +1,1 @@
+"""The static HTML report: LCE figures, correlation heat-map, landscapes, exemplar strips."""

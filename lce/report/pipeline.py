@@ -1,0 +1,20 @@
+"""Report settings from params.yaml: exemplar counts and where the checkpoints and probe are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lce.params import model_params, report_params
+from lce.report.page import ReportSettings
+
+PROBE_DIR = Path("data/probe")
+
+
+def settings_from_params(params: dict) -> ReportSettings:
+    r = report_params(params)
+    models = model_params(params) if isinstance(params.get("models"), dict) else {}
+    return ReportSettings(
+        exemplar_units=r.exemplar_units, exemplar_images=r.exemplar_images,
+        landscapes=r.landscapes,
+        checkpoints={key: Path(m.weights) for key, m in models.items()},
+        probe_dir=PROBE_DIR if PROBE_DIR.is_dir() else None)

@@ -1,0 +1,269 @@
+"""Parsers for published dissection profiles and benchmark tables.
+
+Each parser turns one file into the warehouse's contracts (DESIGN.md section 4) and checks what it
+reads, so a wrong column or a non-numeric IoU is reported with the file and row instead of ending
+up as silently wrong rows. Writing the result into a warehouse is :mod:`lce.warehouse.ingest`'s job.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from lce.errors import LCEError
+from lce.warehouse.names import display_name, model_key
+
+PROFILE_FORMATS = ("mustapha", "netdissect", "dissect-json")
+BENCHMARK_FORMATS = ("mustapha", "tidy")
+# Probe names of imported profiles: models are only compared with models profiled the same way.
+PROBE_OF_FORMAT = {"mustapha": "broden-dissect", "netdissect": "broden-netdissect-lite",
+                   "dissect-json": "broden-dissect"}
+IOU_CUTOFF = 0.04
+UNIT_COLUMNS = ["model", "layer", "unit", "threshold", "label", "category", "iou",
+                "interpretable", "null_iou"]
+
+
+@dataclass
+class ImportedProfiles:
+    """Unit profiles of one or more models read from a published file."""
+
+    probe: str
+    source: str
+    units: pd.DataFrame                       # UNIT_COLUMNS
+    unit_categories: pd.DataFrame | None      # model, layer, unit, category, label, iou
+    display_names: dict[str, str] = field(default_factory=dict)
+    arch: str | None = None
+
+
+def _read_csv(path: Path, **kwargs) -> pd.DataFrame:
+    if not path.is_file():
+        raise LCEError(f"{path}: file not found")
+    try:
+        return pd.read_csv(path, keep_default_na=False, na_values=[""], **kwargs)
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise LCEError(f"{path}: not a readable CSV ({str(exc).splitlines()[0]})") from None
+
+
+def _require(frame: pd.DataFrame, columns, path: Path) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise LCEError(f"{path}: missing column {missing[0]!r}",
+                       hint=f"columns found: {', '.join(map(str, frame.columns[:12]))}")
+
+
+def _numeric(frame: pd.DataFrame, column: str, path: Path, allow_missing: bool = False,
+             row_offset: int = 2) -> pd.Series:
+    """Column as floats; the first bad cell is reported by its CSV line number. Empty cells are
+    NaN where allowed (Dissect leaves the IoU of a dead unit, one that never fires, empty)."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = values.isna() & (frame[column].notna() | (not allow_missing))
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise LCEError(f"{path}: line {row + row_offset}: column {column!r}: "
+                       f"expected a number, got {frame[column].iloc[row]!r}")
+    return values.astype(float)
+
+
+def _label(value) -> str | None:
+    """Real label or None: Dissect writes '-' for units matching only unlabelled pixels."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    text = str(value).strip()
+    return None if text in ("", "-") else text
+
+
+def _units_frame(model, layer, units, labels, categories, ious) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "model": model, "layer": layer, "unit": pd.array(units, dtype="int64"),
+        "threshold": float("nan"), "label": [_label(x) for x in labels],
+        "category": [_label(x) for x in categories], "iou": ious,
+    })
+    frame["interpretable"] = (frame["iou"] > IOU_CUTOFF) & frame["label"].notna()
+    frame["null_iou"] = float("nan")
+    return frame[UNIT_COLUMNS]
+
+
+def _check_unique_units(frame: pd.DataFrame, path: Path) -> None:
+    dup = frame.duplicated(["model", "layer", "unit"])
+    if dup.any():
+        row = frame[dup].iloc[0]
+        raise LCEError(f"{path}: unit {row['unit']} of model {row['model']} appears twice")
+
+
+def read_mustapha_profiles(path: Path) -> ImportedProfiles:
+    """The seed paper's ``,name,unit,iou,label,category`` file (ResNet-50 layer4, Dissect)."""
+    raw = _read_csv(path)
+    _require(raw, ["name", "unit", "iou", "label", "category"], path)
+    names = raw["name"].astype(str)
+    keys = {name: model_key(name) for name in names.unique()}
+    units = _units_frame(names.map(keys), "layer4", _numeric(raw, "unit", path),
+                         raw["label"], raw["category"], _numeric(raw, "iou", path,
+                                                                 allow_missing=True))
+    _check_unique_units(units, path)
+    return ImportedProfiles(
+        probe=PROBE_OF_FORMAT["mustapha"], source=f"import:{path.name}", units=units,
+        unit_categories=None, arch="resnet50",
+        display_names={key: display_name(name) for name, key in keys.items()})
+
+
+def read_netdissect_tally(path: Path, model: str, layer: str) -> ImportedProfiles:
+    """NetDissect / NetDissect-Lite ``tally.csv`` or ``result.csv``: 1-based units, best label
+    (``label``, ``score`` = IoU) and per-category ``<cat>-label``/``<cat>-iou`` columns."""
+    raw = _read_csv(path)
+    _require(raw, ["unit", "category", "label", "score"], path)
+    units = _units_frame(model, layer, _numeric(raw, "unit", path) - 1, raw["label"],
+                         raw["category"], _numeric(raw, "score", path))
+    if (units["unit"] < 0).any():
+        raise LCEError(f"{path}: units must be 1-based (NetDissect numbering), found 0")
+    _check_unique_units(units, path)
+    categories = sorted(c.removesuffix("-label") for c in raw.columns
+                        if c.endswith("-label") and f"{c.removesuffix('-label')}-iou" in raw)
+    per_category = [
+        pd.DataFrame({"model": model, "layer": layer, "unit": units["unit"], "category": cat,
+                      "label": [_label(x) for x in raw[f"{cat}-label"]],
+                      "iou": _numeric(raw, f"{cat}-iou", path)})
+        for cat in categories
+    ]
+    return ImportedProfiles(
+        probe=PROBE_OF_FORMAT["netdissect"], source=f"import:{path.name}", units=units,
+        unit_categories=pd.concat(per_category, ignore_index=True) if per_category else None,
+        display_names={model: model})
+
+
+def read_dissect_json(path: Path, model: str, layer: str) -> ImportedProfiles:
+    """davidbau/dissect ``report.json``: ``{"units": [{"unit", "iou", "label", "cat"}, ...]}``."""
+    if not path.is_file():
+        raise LCEError(f"{path}: file not found")
+    try:
+        report = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise LCEError(f"{path}: not valid JSON ({exc})") from None
+    entries = report.get("units") if isinstance(report, dict) else None
+    if not isinstance(entries, list):
+        raise LCEError(f"{path}: expected an object with a 'units' list (davidbau/dissect "
+                       "report.json)")
+    rows = []
+    for i, entry in enumerate(entries):
+        try:
+            rows.append((int(entry["unit"]), float(entry["iou"]), entry.get("label"),
+                         entry.get("cat")))
+        except (KeyError, TypeError, ValueError):
+            raise LCEError(f"{path}: units[{i}]: needs numeric 'unit' and 'iou'") from None
+    unit, iou, label, cat = zip(*rows, strict=True) if rows else ((), (), (), ())
+    units = _units_frame(model, layer, list(unit), list(label), list(cat), list(iou))
+    _check_unique_units(units, path)
+    return ImportedProfiles(probe=PROBE_OF_FORMAT["dissect-json"], source=f"import:{path.name}",
+                            units=units, unit_categories=None, display_names={model: model})
+
+
+def read_profiles(path: str | Path, fmt: str, model: str | None = None,
+                  layer: str | None = None) -> ImportedProfiles:
+    """Dispatch on ``fmt``; formats that do not name their model need ``model`` and ``layer``."""
+    path = Path(path)
+    if fmt == "mustapha":
+        profiles = read_mustapha_profiles(path)
+        if model:  # keep one model of the file
+            wanted = model_key(model)
+            profiles.units = profiles.units[profiles.units["model"] == wanted]
+            if profiles.units.empty:
+                raise LCEError(f"{path}: no model {model!r} in the file")
+        if layer:
+            profiles.units = profiles.units.assign(layer=layer)
+        return profiles
+    if fmt not in PROFILE_FORMATS:
+        raise LCEError(f"unknown profile format {fmt!r}",
+                       hint=f"one of: {', '.join(PROFILE_FORMATS)}")
+    if not model or not layer:
+        raise LCEError(f"{path}: {fmt} files do not name their model and layer",
+                       hint="pass --model NAME --layer NAME")
+    reader = read_netdissect_tally if fmt == "netdissect" else read_dissect_json
+    return reader(path, model, layer)
+
+
+# --- benchmark tables --------------------------------------------------------------------------
+
+BENCHMARK_COLUMNS = ["model", "task", "dataset", "metric", "value", "higher_is_better"]
+# Ericsson et al. (CVPR 2021) report mean per-class accuracy on these many-shot datasets, 11-point
+# mAP on VOC2007 and top-1 accuracy elsewhere.
+_MEAN_PER_CLASS = {"Aircraft", "Caltech101", "Flowers", "Pets"}
+_SNE = {"Mean": ("mean-angular-error", False), "Median": ("median-angular-error", False)}
+
+
+def _mustapha_column(column: str) -> tuple[str, str, str, bool] | None:
+    """(task, dataset, metric, higher_is_better) of one column of the published table."""
+    if match := re.fullmatch(r"dt_(.+)", column):
+        dataset = match[1].rstrip(".")
+        metric = ("mean-per-class-accuracy" if dataset in _MEAN_PER_CLASS else
+                  "map-11pt" if dataset == "VOC2007" else
+                  "mean-accuracy" if dataset == "Avg" else "top1-accuracy")
+        return "many-shot", dataset, metric, True
+    if match := re.fullmatch(r"voc_(forzen|frozen|tuned)_(ap(?:_\d+)?)", column):
+        task = "detection-frozen" if match[1] in ("forzen", "frozen") else "detection-finetuned"
+        return task, "VOC", match[2].replace("_", "").upper(), True
+    if match := re.fullmatch(r"(.+)_(\d+)_shot", column):
+        return "few-shot", match[1], f"{match[2]}-shot-accuracy", True
+    if match := re.fullmatch(r"sne_(.+)", column):
+        metric, higher = _SNE.get(match[1], (f"within-{match[1]}-deg", True))
+        return "surface-normals", "NYUv2", metric, higher
+    return None
+
+
+def read_mustapha_benchmarks(path: Path) -> pd.DataFrame:
+    """The seed paper's wide table (one row per model, one column per benchmark) -> long rows."""
+    raw = _read_csv(path)
+    _require(raw, ["model"], path)
+    rows = []
+    for column in raw.columns:
+        parsed = _mustapha_column(str(column))
+        if parsed is None:
+            continue  # index columns left by pandas merges ("Unnamed: 0_x_x", ...)
+        values = _numeric(raw, column, path)
+        for name, value in zip(raw["model"].astype(str), values, strict=True):
+            rows.append((model_key(name), *parsed[:3], value, parsed[3]))
+    if not rows:
+        raise LCEError(f"{path}: no benchmark columns (dt_*, voc_*, *_shot, sne_*) found")
+    return pd.DataFrame(rows, columns=BENCHMARK_COLUMNS)
+
+
+def read_tidy_benchmarks(path: Path) -> pd.DataFrame:
+    """A long CSV ``model,task,dataset,metric,value,higher_is_better``."""
+    raw = _read_csv(path)
+    _require(raw, BENCHMARK_COLUMNS, path)
+    for column in ("model", "task", "dataset", "metric"):
+        empty = raw[column].isna()
+        if empty.any():
+            raise LCEError(f"{path}: line {int(empty.to_numpy().nonzero()[0][0]) + 2}: "
+                           f"empty {column!r}")
+    flags = raw["higher_is_better"].astype(str).str.strip().str.lower()
+    bad = ~flags.isin(["true", "false", "1", "0"])
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0])
+        raise LCEError(f"{path}: line {row + 2}: higher_is_better must be true or false, "
+                       f"got {raw['higher_is_better'].iloc[row]!r}")
+    return pd.DataFrame({
+        "model": raw["model"].astype(str).map(model_key), "task": raw["task"].astype(str),
+        "dataset": raw["dataset"].astype(str), "metric": raw["metric"].astype(str),
+        "value": _numeric(raw, "value", path), "higher_is_better": flags.isin(["true", "1"]),
+    })
+
+
+def read_benchmarks(path: str | Path, fmt: str = "mustapha") -> pd.DataFrame:
+    path = Path(path)
+    if fmt == "mustapha":
+        frame = read_mustapha_benchmarks(path)
+    elif fmt == "tidy":
+        frame = read_tidy_benchmarks(path)
+    else:
+        raise LCEError(f"unknown benchmark format {fmt!r}",
+                       hint=f"one of: {', '.join(BENCHMARK_FORMATS)}")
+    dup = frame.duplicated(["model", "task", "dataset", "metric"])
+    if dup.any():
+        row = frame[dup].iloc[0]
+        raise LCEError(f"{path}: {row['model']} {row['task']}/{row['dataset']}/{row['metric']} "
+                       "appears twice")
+    return frame.assign(source="published")

@@ -1,0 +1,122 @@
+"""Writing imported profiles and benchmark rows into a warehouse.
+
+The same functions serve the ``warehouse`` stage (reference imports listed in params) and
+``lce import`` (one file into an existing warehouse). Re-importing a model or a benchmark replaces
+its rows, so an import is idempotent. ``lce import`` edits a copy of the warehouse and renames it
+into place, the same atomic rule the build follows.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from lce.errors import LCEError
+from lce.warehouse.importers import ImportedProfiles
+
+
+def insert_profiles(con: duckdb.DuckDBPyConnection, profiles: ImportedProfiles) -> int:
+    """Insert imported unit profiles; returns the number of models written."""
+    units = profiles.units.sort_values(["model", "layer", "unit"], kind="stable")
+    models = sorted(units["model"].unique())
+    probe = profiles.probe
+    for table in ("units", "unit_categories", "layers", "unit_concepts"):
+        con.execute(f"DELETE FROM {table} WHERE probe = ? AND list_contains(?, model)",
+                    [probe, models])  # noqa: S608 - fixed table names
+    con.execute("DELETE FROM models WHERE list_contains(?, model)", [models])
+    con.executemany(
+        "INSERT INTO models (model, arch, method, source, origin, display_name) "
+        "VALUES (?, ?, NULL, ?, 'imported', ?)",
+        [(m, profiles.arch, profiles.source, profiles.display_names.get(m, m)) for m in models])
+    con.execute("INSERT OR IGNORE INTO probes (probe, path) VALUES (?, ?)",
+                [probe, profiles.source])
+    con.register("imported_units", units)
+    con.execute("""
+        INSERT INTO layers SELECT model, layer, $probe, count(*) FROM imported_units
+        GROUP BY model, layer ORDER BY model, layer""", {"probe": probe})
+    con.execute("""
+        INSERT INTO units SELECT model, layer, $probe, unit, threshold, label, category, iou,
+               interpretable, null_iou FROM imported_units""", {"probe": probe})
+    con.execute("""
+        INSERT OR IGNORE INTO concepts (probe, concept, category)
+        SELECT $probe, label, min(category) FROM imported_units
+        WHERE label IS NOT NULL AND category IS NOT NULL GROUP BY label ORDER BY label
+    """, {"probe": probe})
+    con.unregister("imported_units")
+    if profiles.unit_categories is not None:
+        per_category = profiles.unit_categories.sort_values(["model", "layer", "unit",
+                                                             "category"], kind="stable")
+        con.register("imported_categories", per_category)
+        con.execute("""
+            INSERT INTO unit_categories SELECT model, layer, $probe, unit, category, label, iou
+            FROM imported_categories""", {"probe": probe})
+        con.execute("""
+            INSERT OR IGNORE INTO concepts (probe, concept, category)
+            SELECT $probe, label, min(category) FROM imported_categories
+            WHERE label IS NOT NULL GROUP BY label ORDER BY label""", {"probe": probe})
+        con.unregister("imported_categories")
+    return len(models)
+
+
+def insert_benchmarks(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
+    """Insert benchmark rows (the benchmark contract), replacing equal keys of the same source."""
+    rows = rows.sort_values(["model", "task", "dataset", "metric"], kind="stable")
+    con.register("new_benchmarks", rows)
+    con.execute("""
+        DELETE FROM benchmarks b USING new_benchmarks n
+        WHERE b.model = n.model AND b.task = n.task AND b.dataset = n.dataset
+          AND b.metric = n.metric AND b.source = n.source""")
+    con.execute("""
+        INSERT INTO benchmarks SELECT model, task, dataset, metric, value, higher_is_better, source
+        FROM new_benchmarks""")
+    con.unregister("new_benchmarks")
+    return len(rows)
+
+
+def edit_atomically(db_path: str | Path, edit: Callable[[duckdb.DuckDBPyConnection], object]):
+    """Apply ``edit`` to a copy of the warehouse (a new one if missing), then rename it in place.
+
+    Readers keep the old file until the rename; a failed edit leaves the warehouse untouched.
+    """
+    db_path = Path(db_path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.importing")
+    # Two imports at once would each copy the old file and the second rename would drop the
+    # first import: an exclusive lock beside the warehouse makes them take turns.
+    with open(db_path.with_name(f".{db_path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _edit_copy(db_path, tmp, edit)
+
+
+def _edit_copy(db_path: Path, tmp: Path, edit):
+    from lce.warehouse.build import create_schema, write_meta
+
+    try:
+        if db_path.is_file():
+            shutil.copyfile(db_path, tmp)
+        con = duckdb.connect(str(tmp))
+        try:
+            if not db_path.is_file():
+                create_schema(con)
+            try:
+                result = edit(con)
+            except duckdb.Error as exc:
+                raise LCEError(f"{db_path}: cannot import: {' '.join(str(exc).split())}",
+                               hint="is it a warehouse of this LCE version? rebuild it with "
+                                    "`dvc repro` or import into a new --db") from None
+            con.execute("DELETE FROM meta WHERE key NOT LIKE 'analysis.%'")
+            write_meta(con, db_path.parent)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, db_path)
+    finally:
+        tmp.unlink(missing_ok=True)
+        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    return result
