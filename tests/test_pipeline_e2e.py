@@ -17,6 +17,9 @@ TINY_PARAMS = {
     },
     "dissect": {"quantile": 0.005, "denominator": "netdissect", "iou_cutoff": 0.04,
                 "batch_size": 8, "device": "cpu"},
+    "bench": {"device": "cpu", "input_size": 32, "max_images": 300,
+              "linear_datasets": ["digits"], "fewshot_datasets": ["digits"], "shots": [1],
+              "queries": 5, "label_size": 16, "pixels_per_image": 16},
 }
 
 
@@ -50,7 +53,8 @@ def test_dvc_repro_builds_the_warehouse_and_second_run_does_nothing(tmp_path):
     first = dvc("repro", cwd=project)
     assert first.returncode == 0, first.stdout + first.stderr
     for stage in ("probe", "fetch@mobilenetv2-imagenet", "fetch@mobilenetv2-random",
-                  "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random", "warehouse"):
+                  "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random",
+                  "bench@mobilenetv2-imagenet", "bench@mobilenetv2-random", "warehouse"):
         assert f"Running stage '{stage}'" in first.stdout
     assert (project / "warehouse/lce.duckdb").is_file()
     assert (project / "data/dissect/mobilenetv2-random/units.parquet").is_file()
