@@ -165,6 +165,7 @@ class BenchParams:
 
     seed: int = 0
     device: str = "auto"
+    threads: int = 1              # CPU threads for torch and BLAS; 0 = the libraries' default
     batch_size: int = 64
     input_size: int = 64          # small classification images are resized to this
     max_images: int = 2000        # seeded stratified subset of each classification dataset
@@ -180,7 +181,7 @@ class BenchParams:
     episodes: int = 600
     dense_categories: tuple = ("object", "material")
     label_size: int = 56          # dense labels and predictions are compared at this size
-    pixels_per_image: int = 64    # sampled training pixels per probe image
+    pixels_per_image: int = 32    # sampled training pixels per probe image
     box_grid: int = 3             # localization pools the feature map to grid x grid
     box_alphas: tuple = (1.0, 10.0, 100.0, 1000.0)
     layers: dict = field(default_factory=dict)  # model key -> layer; default: its last layer
@@ -205,10 +206,12 @@ class BenchParams:
                                    hint=f"known datasets: {', '.join(LOADERS)}")
         if not self.shots or not all(isinstance(k, int) and k >= 1 for k in self.shots):
             raise LCEError(f"{where}.shots: expected a non-empty list of positive integers")
-        if not (0 < self.test_fraction and 0 < self.val_fraction
+        if not (self.test_fraction > 0 and self.val_fraction > 0
                 and self.test_fraction + self.val_fraction < 1):
             raise LCEError(f"{where}: test_fraction and val_fraction must be positive and sum "
                            "to less than 1")
+        if self.threads < 0:
+            raise LCEError(f"{where}.threads: must be 0 (library default) or more")
         for key in ("batch_size", "input_size", "max_images", "synthetic_images", "ways",
                     "queries", "episodes", "label_size", "pixels_per_image", "box_grid"):
             if getattr(self, key) < 1:

@@ -105,7 +105,7 @@ def test_probe_targets_and_split(tiny_probe):
     with pytest.raises(LCEError, match="no pixel-level category 'scene'"):
         load_targets(probe, ("scene",), 16)
     with pytest.raises(LCEError, match="too small to split"):
-        image_split(3, 0.3, 0.2, seed=0)
+        image_split(2, 0.3, 0.2, seed=0)
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,8 @@ both the dense and the localization task.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 from lce.bench.datasets import classification_dataset
@@ -70,13 +72,35 @@ def _probe_scores(extractor: FrozenFeatures, probe, settings: BenchParams, bar) 
     return rows
 
 
+@contextmanager
+def cpu_threads(threads: int):
+    """Limit torch and BLAS/OpenMP pools to ``threads`` (0: leave the libraries' defaults).
+
+    Oversubscribed thread pools spin-wait: on a CPU shared with other jobs, one thread runs these
+    small matrix products many times faster than two, and a fixed count fixes the summation order.
+    """
+    if threads == 0:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def benchmark_scores(model_key: str, model, spec, layer: str, probe, settings: BenchParams,
                      device: str):
     """A DataFrame of benchmark-contract rows (``source = 'measured'``) for one model."""
     import pandas as pd
 
     extractor = FrozenFeatures(model, layer, spec.mean, spec.std, device, settings.batch_size)
-    with progress() as bar:
+    with cpu_threads(settings.threads), progress() as bar:
         rows = _classification_scores(extractor, settings, bar)
         rows += _probe_scores(extractor, probe, settings, bar)
     # every measured metric is better when higher except a confidence interval's half-width
