@@ -41,6 +41,9 @@ def test_stratified_split_is_disjoint_seeded_and_proportional():
 def test_linear_probe_separable_features_score_100_percent():
     features, labels = separable()
     assert linear_accuracy(features, labels, C_GRID, 0.3, 0.2, seed=0) == pytest.approx(1.0)
+    # an untrained deep network's features can be ~1e-9 in size: scale must not matter
+    tiny = features * 1e-9
+    assert linear_accuracy(tiny, labels, C_GRID, 0.3, 0.2, seed=0) == pytest.approx(1.0)
 
 
 def test_linear_probe_random_features_score_chance():

@@ -37,6 +37,18 @@ def stratified_split(labels: np.ndarray, test_fraction: float, val_fraction: flo
     return Split(**{k: np.sort(np.concatenate(v)).astype(np.int64) for k, v in parts.items()})
 
 
+def standardizer(features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, scale) per feature; constant features (dead units) get scale 1 and stay at zero.
+
+    "Constant" is judged relative to the largest spread: an untrained deep network's features
+    can all be ~1e-9 in size and still carry information.
+    """
+    mean = features.mean(axis=0, dtype=np.float64)
+    scale = features.std(axis=0, dtype=np.float64)
+    scale[scale <= scale.max(initial=0.0) * 1e-6] = 1.0
+    return mean, scale
+
+
 def _softmax_regression(features, targets, n_classes: int, c: float, init, max_iter: int):
     """(D + 1, K) weights minimizing mean cross-entropy + ||W||^2 / (2 C N), by L-BFGS.
 
@@ -77,9 +89,7 @@ class LinearProbe:
     def __init__(self, features: np.ndarray, labels: np.ndarray):
         import torch
 
-        self.mean = features.mean(axis=0, dtype=np.float64)
-        self.scale = features.std(axis=0, dtype=np.float64)
-        self.scale[self.scale < 1e-8] = 1.0  # constant features (dead units) carry nothing
+        self.mean, self.scale = standardizer(features)
         self.classes, targets = np.unique(labels, return_inverse=True)
         self._features = torch.from_numpy(self._standardize(features))
         self._targets = torch.from_numpy(targets.astype(np.int64))

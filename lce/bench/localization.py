@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lce.bench.linear import standardizer
 from lce.errors import LCEError
 
 
@@ -43,8 +44,7 @@ def _as_box(raw: np.ndarray) -> np.ndarray:
 def _ridge(features: np.ndarray, boxes: np.ndarray, alpha: float):
     from sklearn.linear_model import Ridge
 
-    mean, scale = features.mean(axis=0), features.std(axis=0)
-    scale[scale < 1e-8] = 1.0
+    mean, scale = standardizer(features)
     model = Ridge(alpha=alpha).fit((features - mean) / scale, boxes)
     return lambda x: _as_box(model.predict((x - mean) / scale))
 
