@@ -35,7 +35,8 @@ def measure_one(key: str) -> dict:
                               BrodenProbe("data/probe"), settings,
                               pick_device(settings.device, "bench.device"))
     seconds = time.perf_counter() - start
-    return {"model": key, "seconds": seconds, "threads": torch.get_num_threads(),
+    threads = settings.threads or torch.get_num_threads()
+    return {"model": key, "seconds": seconds, "threads": threads,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "scores": scores[["task", "dataset", "metric", "value"]].values.tolist()}
 
@@ -54,7 +55,7 @@ def main(keys: list[str]) -> None:
     for result in results:
         print(f"\n{result['model']}: {result['seconds']:.1f} s "
               f"({result['seconds'] / TARGET_SECONDS:.2f} of the {TARGET_SECONDS:.0f} s target, "
-              f"{result['threads']} torch threads), peak RSS {result['peak_rss_mib']:.0f} MiB")
+              f"bench.threads = {result['threads']}), peak RSS {result['peak_rss_mib']:.0f} MiB")
         for task, dataset, metric, value in result["scores"]:
             print(f"  {task:<13}{dataset:<18}{metric:<18}{value:.4f}")
 
