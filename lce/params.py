@@ -6,7 +6,7 @@ stage at once with ``Error: params.yaml: probe.n_images: ...`` instead of deep i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -273,3 +273,78 @@ def import_params(params: dict, path=PARAMS_FILE) -> dict[str, tuple[dict, ...]]
                                hint=f"known keys: {', '.join(sorted(keys))}")
         result[kind] = tuple(entries)
     return result
+
+
+@dataclass(frozen=True)
+class BenchParams:
+    """The ``bench`` section: protocols of the measured downstream benchmarks (lce.bench)."""
+
+    seed: int = 0
+    device: str = "auto"
+    threads: int = 1              # CPU threads for torch and BLAS; 0 = the libraries' default
+    batch_size: int = 64
+    input_size: int = 64          # small classification images are resized to this
+    max_images: int = 2000        # seeded stratified subset of each classification dataset
+    synthetic_images: int = 1000  # images drawn for the synthetic-* datasets
+    test_fraction: float = 0.3
+    val_fraction: float = 0.2
+    c_grid: tuple = (0.001, 0.01, 0.1, 1.0)  # logistic-regression C, ascending
+    linear_datasets: tuple = ("mnist5k", "animals", "digits", "synthetic-scenes")
+    fewshot_datasets: tuple = ("mnist5k", "animals")
+    ways: int = 5
+    shots: tuple = (1, 5, 20)
+    queries: int = 15
+    episodes: int = 600
+    dense_categories: tuple = ("object", "material")
+    label_size: int = 56          # dense labels and predictions are compared at this size
+    pixels_per_image: int = 32    # sampled training pixels per probe image
+    box_grid: int = 3             # localization pools the feature map to grid x grid
+    box_alphas: tuple = (1.0, 10.0, 100.0, 1000.0)
+    layers: dict = field(default_factory=dict)  # model key -> layer; default: its last layer
+
+    def layer_for(self, model: ModelParams) -> str:
+        return self.layers.get(model.key, model.layers[-1])
+
+    def validate(self, path=PARAMS_FILE) -> BenchParams:
+        from lce.bench.datasets import LOADERS
+
+        where = f"{path}: bench"
+        for key in ("c_grid", "box_alphas"):
+            values = getattr(self, key)
+            if not values or not all(isinstance(v, int | float) and v > 0 for v in values):
+                raise LCEError(f"{where}.{key}: expected a non-empty list of positive numbers")
+        if list(self.c_grid) != sorted(self.c_grid):
+            raise LCEError(f"{where}.c_grid: must be ascending (ties go to the first C)")
+        for key in ("linear_datasets", "fewshot_datasets"):
+            for name in getattr(self, key):
+                if name not in LOADERS:
+                    raise LCEError(f"{where}.{key}: unknown dataset {name!r}",
+                                   hint=f"known datasets: {', '.join(LOADERS)}")
+        if not self.shots or not all(isinstance(k, int) and k >= 1 for k in self.shots):
+            raise LCEError(f"{where}.shots: expected a non-empty list of positive integers")
+        if not (self.test_fraction > 0 and self.val_fraction > 0
+                and self.test_fraction + self.val_fraction < 1):
+            raise LCEError(f"{where}: test_fraction and val_fraction must be positive and sum "
+                           "to less than 1")
+        if self.threads < 0:
+            raise LCEError(f"{where}.threads: must be 0 (library default) or more")
+        for key in ("batch_size", "input_size", "max_images", "synthetic_images", "ways",
+                    "queries", "episodes", "label_size", "pixels_per_image", "box_grid"):
+            if getattr(self, key) < 1:
+                raise LCEError(f"{where}.{key}: must be at least 1")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise LCEError(f"{where}.device: must be auto, cpu or cuda")
+        return self
+
+
+def bench_params(params: dict, path=PARAMS_FILE) -> BenchParams:
+    """The ``bench`` section; ``layers`` maps model keys to the layer whose features are used."""
+    section = dict(_section(params, "bench", path))
+    layers = section.pop("layers", None) or {}
+    if not isinstance(layers, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                               for k, v in layers.items()):
+        raise LCEError(f"{path}: bench.layers: expected a mapping of model key to layer name")
+    bench = typed_section(BenchParams, {"bench": section}, "bench", path)
+    bench = replace(bench, layers=layers).validate(path)
+    return replace(bench, c_grid=tuple(map(float, bench.c_grid)),
+                   box_alphas=tuple(map(float, bench.box_alphas)))

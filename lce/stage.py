@@ -29,11 +29,11 @@ def stage_main(func):
     return wrapper
 
 
-def pick_device(requested: str) -> str:
+def pick_device(requested: str, key: str = "dissect.device") -> str:
     import torch
 
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if requested == "cuda" and not torch.cuda.is_available():
-        raise LCEError("dissect.device is 'cuda' but no CUDA device is available")
+        raise LCEError(f"{key} is 'cuda' but no CUDA device is available")
     return requested

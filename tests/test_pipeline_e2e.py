@@ -21,6 +21,9 @@ TINY_PARAMS = {
     "imports": {"profiles": [], "benchmarks": []},
     "analysis": {"models": [], "k": 0, "method": "kmeans", "seed": 0},
     "report": {"exemplar_units": 2, "exemplar_images": 3, "landscapes": 2},
+    "bench": {"device": "cpu", "input_size": 32, "max_images": 300,
+              "linear_datasets": ["digits"], "fewshot_datasets": ["digits"], "shots": [1],
+              "queries": 5, "label_size": 16, "pixels_per_image": 16},
 }
 
 
@@ -54,7 +57,8 @@ def test_dvc_repro_builds_the_warehouse_and_second_run_does_nothing(tmp_path):
     first = dvc("repro", cwd=project)
     assert first.returncode == 0, first.stdout + first.stderr
     for stage in ("probe", "fetch@mobilenetv2-imagenet", "fetch@mobilenetv2-random",
-                  "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random", "analyze",
+                  "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random",
+                  "bench@mobilenetv2-imagenet", "bench@mobilenetv2-random", "analyze",
                   "warehouse", "report"):
         assert f"Running stage '{stage}'" in first.stdout
     assert (project / "warehouse/lce.duckdb").is_file()
@@ -66,6 +70,12 @@ def test_dvc_repro_builds_the_warehouse_and_second_run_does_nothing(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["model,n", "mobilenetv2-imagenet,160",
                                           "mobilenetv2-random,160"]
+    result = run_lce("query", "select model, list(distinct task order by task) as tasks "
+                     "from benchmarks where source = 'measured' group by model order by model",
+                     "-f", "csv", cwd=project)
+    tasks = '"[dense, few-shot, localization, many-shot]"'
+    assert result.stdout.splitlines()[1:] == [f"mobilenetv2-imagenet,{tasks}",
+                                              f"mobilenetv2-random,{tasks}"]
 
     second = dvc("repro", cwd=project)
     assert second.returncode == 0, second.stderr

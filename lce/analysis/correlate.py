@@ -31,11 +31,13 @@ def profile_variables(matrix: ConceptMatrix) -> dict[str, np.ndarray]:
 
 def benchmark_table(con: duckdb.DuckDBPyConnection, models: list[str],
                     task: str | None = None) -> dict[str, dict[str, float]]:
-    """``task/dataset/metric`` -> {model: value} for the given models."""
+    """``task/dataset/metric`` -> {model: value} for the given models (scores only: the
+    few-shot confidence half-widths stored beside them are left out)."""
     rows = con.execute("""
         SELECT task || '/' || dataset || '/' || metric AS variable, model, value
         FROM benchmarks WHERE list_contains($models, model)
           AND ($task IS NULL OR task = $task)
+          AND metric NOT LIKE '%-ci95'  -- a confidence half-width is not a performance
         QUALIFY row_number() OVER (PARTITION BY model, task, dataset, metric
                                    ORDER BY source = 'measured' DESC, value) = 1
         ORDER BY variable, model
