@@ -17,6 +17,7 @@ TINY_PARAMS = {
     },
     "dissect": {"quantile": 0.005, "denominator": "netdissect", "iou_cutoff": 0.04,
                 "batch_size": 8, "device": "cpu"},
+    "deepcluster": {"defaults": {}, "runs": {}, "study": {}},
 }
 
 

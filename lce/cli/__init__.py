@@ -39,6 +39,7 @@ def global_options(
     ctx.obj = State(db=db)
 
 
+import lce.cli.deepcluster  # noqa: E402,F401
 from lce.cli import query  # noqa: E402,F401  (registers its command on `app`)
 
 
