@@ -173,6 +173,7 @@ class DeepClusterRun:
     dataset: str = "mnist5k"  # mnist5k | animals | synthetic | a torchvision-format dataset
     data_root: str = ""  # root of a torchvision-format dataset
     n_images: int = 0  # 0 = all (synthetic: how many to generate, required)
+    synthetic_label: str = "scene"  # synthetic split's class: scene | object (its largest one)
     image_size: int = 32
     holdout: float = 0.2  # held-out fraction for the linear probe
     data_seed: int = 0
@@ -207,6 +208,8 @@ class DeepClusterRun:
              f"required for dataset {self.dataset}"),
             (self.dataset != "synthetic" or self.n_images > 0, "n_images",
              "required (> 0) for the synthetic dataset"),
+            (self.synthetic_label in ("scene", "object"), "synthetic_label",
+             "must be scene or object"),
             (self.arch in ("lenet", "small_alexnet", "small_resnet"), "arch",
              "must be lenet, small_alexnet or small_resnet"),
             (self.image_size >= 16, "image_size", "must be at least 16"),

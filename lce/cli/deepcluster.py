@@ -88,7 +88,7 @@ def curve(
     path = plot or Path(f"{run}-curve.svg")
     with atomic_path(path) as tmp:
         tmp.write_text(chart(series, f"{run}: per-cycle metrics", "cycle", ", ".join(metrics)))
-    cycles = sorted({c for _, c, _ in rows if _ in metrics})
+    cycles = sorted({c for name, c, _value in rows if name in metrics})
     values = {(name, c): v for name, c, v in rows}
     emit(["cycle", *metrics], [(c, *(values.get((m, c)) for m in metrics)) for c in cycles],
          fmt, output)

@@ -45,7 +45,7 @@ def raw_dataset(run) -> tuple[np.ndarray, np.ndarray]:
 
         split = generate_training_split(SyntheticConfig(
             n_images=run.n_images, image_size=run.image_size, seed=run.data_seed))
-        return split.images, split.object
+        return split.images, getattr(split, run.synthetic_label)
     if run.dataset in TORCHVISION_DATASETS:
         return load_torchvision_root(run.dataset, run.data_root, train=True)
     raise LCEError(f"unknown dataset {run.dataset!r}")

@@ -19,7 +19,7 @@ from lce.io import atomic_path, write_parquet
 from lce.progress import get_logger
 from lce.train.datasets import load_training_data
 from lce.train.linear_probe import linear_probe_top1
-from lce.train.trainer import arch_kwargs, train
+from lce.train.trainer import arch_kwargs, single_threaded, train
 from lce.zoo.checkpoint import save_checkpoint
 
 log = get_logger(__name__)
@@ -41,9 +41,14 @@ def _write_json(path: Path, data: dict) -> None:
 
 def execute_run(run, out: str | Path) -> dict:
     """Train ``run``, write its artifacts under ``out``; returns the summary."""
+    out = Path(out)
+    with single_threaded():
+        return _execute(run, out)
+
+
+def _execute(run, out: Path) -> dict:
     import pandas as pd
 
-    out = Path(out)
     started = time.perf_counter()
     data = load_training_data(run)
     log.info("%s: %s %s on %s (%d train / %d held-out images, %d channel(s), %d px)", run.key,
