@@ -35,9 +35,12 @@ def main() -> None:
             settings[setting_of(run)] = (first, seeds | {run.seed})
     quality_rows = []
     for run, seeds in settings.values():
+        # the study's K plus every K the setting was trained with, so each run has its own row
+        ks = sorted(set(study.ks) | {r.k for r in runs.values() if r.method == "deepcluster"
+                                     and setting_of(r) == setting_of(run)})
         log.info("random-filter quality: %s/%s seeds %s, K %s", run.dataset, run.arch,
-                 sorted(seeds), list(study.ks))
-        quality_rows += random_filter_quality(run, study.ks, sorted(seeds))
+                 sorted(seeds), ks)
+        quality_rows += random_filter_quality(run, ks, sorted(seeds))
     quality = pd.DataFrame(quality_rows, columns=QUALITY_COLUMNS)
     interplay = quality_vs_accuracy(table, quality)
     halted = halted_pairs(runs, table)

@@ -87,3 +87,21 @@ def test_errors_name_the_file(tmp_path):
         load_torchvision_root("cifar10", tmp_path)
     with pytest.raises(LCEError, match="unknown torchvision-format dataset 'stl10'"):
         load_torchvision_root("stl10", tmp_path)
+
+
+def test_a_training_run_reads_a_torchvision_root(tmp_path):
+    from lce.params import DeepClusterRun
+    from lce.train.datasets import load_training_data
+
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for name in [f"data_batch_{i}" for i in range(1, 6)]:
+        images = RNG.integers(0, 256, (4, 32, 32, 3), dtype=np.uint8)
+        batch = {"data": images.transpose(0, 3, 1, 2).reshape(4, -1), "labels": [0, 1, 2, 3]}
+        (folder / name).write_bytes(pickle.dumps(batch))
+    run = DeepClusterRun(dataset="cifar10", data_root=str(tmp_path), image_size=16, k=4,
+                         holdout=0.25, labelled=10)
+    data = load_training_data(run)
+    assert data.images.shape == (20, 3, 16, 16) and data.channels == 3
+    assert len(data.train) == 15 and len(data.test) == 5 and len(data.labelled) == 10
+    assert abs(float(data.images[data.train].mean())) < 0.05 and len(data.mean) == 3
