@@ -17,7 +17,9 @@ TINY_PARAMS = {
     },
     "dissect": {"quantile": 0.005, "denominator": "netdissect", "iou_cutoff": 0.04,
                 "batch_size": 8, "device": "cpu"},
-    "deepcluster": {"defaults": {}, "runs": {}, "study": {}},
+    # the study needs at least one run (its dep data/train must exist): one untrained anchor
+    "deepcluster": {"defaults": {"n_images": 200, "labelled": 20},
+                    "runs": {"mnist-random": {"method": "random"}}, "study": {"ks": [5]}},
 }
 
 
@@ -51,7 +53,8 @@ def test_dvc_repro_builds_the_warehouse_and_second_run_does_nothing(tmp_path):
     first = dvc("repro", cwd=project)
     assert first.returncode == 0, first.stdout + first.stderr
     for stage in ("probe", "fetch@mobilenetv2-imagenet", "fetch@mobilenetv2-random",
-                  "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random", "warehouse"):
+                  "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random",
+                  "train@mnist-random", "study", "warehouse"):
         assert f"Running stage '{stage}'" in first.stdout
     assert (project / "warehouse/lce.duckdb").is_file()
     assert (project / "data/dissect/mobilenetv2-random/units.parquet").is_file()
