@@ -89,7 +89,9 @@ def write_report(out: Path, table: pd.DataFrame, metrics: pd.DataFrame, quality:
     if halted.empty:
         lines += ["No halted run has a continuous twin in this grid.", ""]
     else:
-        lines += [_table(halted), ""]
+        lines += ["Wall times are those of the pipeline run that produced this report; on a "
+                  "shared CPU they carry the load of other jobs, while the features + k-means "
+                  "seconds are the work halting removes.", "", _table(halted), ""]
         for row in halted.itertuples(index=False):
             lines.append(
                 f"- **Measured:** `{row.halted}` (clustering halted from cycle {row.halt}) "
