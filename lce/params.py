@@ -348,3 +348,109 @@ def bench_params(params: dict, path=PARAMS_FILE) -> BenchParams:
     bench = replace(bench, layers=layers).validate(path)
     return replace(bench, c_grid=tuple(map(float, bench.c_grid)),
                    box_alphas=tuple(map(float, bench.box_alphas)))
+
+
+@dataclass(frozen=True)
+class DeepClusterRun:
+    """One training run (``deepcluster.defaults`` overridden by its ``deepcluster.runs`` entry).
+
+    The knobs are those of "A Deep Dive into Deep Cluster": K, PCA size, k-means iterations and
+    the fraction it is fitted on, halting the re-clustering, SGD settings, batch norm, Sobel input
+    and the seed of the random initial filters.
+    """
+
+    key: str = ""
+    method: str = "deepcluster"  # deepcluster | supervised | random (same data, same arch)
+    dataset: str = "mnist5k"  # mnist5k | animals | synthetic | a torchvision-format dataset
+    data_root: str = ""  # root of a torchvision-format dataset
+    n_images: int = 0  # 0 = all (synthetic: how many to generate, required)
+    synthetic_label: str = "scene"  # synthetic split's class: scene | object (its largest one)
+    image_size: int = 32
+    holdout: float = 0.2  # held-out fraction for the linear probe
+    data_seed: int = 0
+    arch: str = "lenet"  # lenet | small_alexnet | small_resnet
+    width: int = 32  # base width of small_alexnet / small_resnet
+    sobel: bool = False
+    batch_norm: bool = False
+    k: int = 10
+    pca_dims: int = 0  # 0 = no PCA
+    kmeans_iter: int = 20
+    kmeans_fraction: float = 1.0  # fit k-means on this fraction, then assign all points
+    kmeans_backend: str = "auto"  # auto (faiss when installed) | sklearn | faiss
+    cycles: int = 5
+    halt_clustering: int = 0  # from this cycle on keep the last pseudo-labels; 0 = never
+    lr: float = 0.05
+    momentum: float = 0.9
+    weight_decay: float = 1e-5
+    batch_size: int = 64
+    seed: int = 0  # seed of the random initial filters (and of the training order)
+    labelled: int = 500  # size of the labelled subset the cheap selection signals use
+
+    def validate(self, where: str) -> DeepClusterRun:
+        from lce.data.torchvision_formats import TORCHVISION_DATASETS
+
+        checks = [
+            (self.method in ("deepcluster", "supervised", "random"), "method",
+             "must be deepcluster, supervised or random"),
+            (self.dataset in ("mnist5k", "animals", "synthetic", *TORCHVISION_DATASETS),
+             "dataset", "must be mnist5k, animals, synthetic, "
+             + ", ".join(TORCHVISION_DATASETS)),
+            (self.dataset not in TORCHVISION_DATASETS or bool(self.data_root), "data_root",
+             f"required for dataset {self.dataset}"),
+            (self.dataset != "synthetic" or self.n_images > 0, "n_images",
+             "required (> 0) for the synthetic dataset"),
+            (self.synthetic_label in ("scene", "object"), "synthetic_label",
+             "must be scene or object"),
+            (self.arch in ("lenet", "small_alexnet", "small_resnet"), "arch",
+             "must be lenet, small_alexnet or small_resnet"),
+            (self.image_size >= 16, "image_size", "must be at least 16"),
+            (0 < self.holdout < 1, "holdout", "must be in (0, 1)"),
+            (self.k >= 2, "k", "must be at least 2"),
+            (self.pca_dims >= 0, "pca_dims", "must be >= 0 (0 = no PCA)"),
+            (self.kmeans_iter >= 1, "kmeans_iter", "must be at least 1"),
+            (0 < self.kmeans_fraction <= 1, "kmeans_fraction", "must be in (0, 1]"),
+            (self.kmeans_backend in ("auto", "sklearn", "faiss"), "kmeans_backend",
+             "must be auto, sklearn or faiss"),
+            (self.cycles >= 1 or self.method == "random", "cycles", "must be at least 1"),
+            (self.halt_clustering >= 0, "halt_clustering", "must be >= 0 (0 = never)"),
+            (self.lr > 0 and 0 <= self.momentum < 1 and self.weight_decay >= 0, "lr",
+             "lr must be > 0, momentum in [0, 1), weight_decay >= 0"),
+            (self.batch_size >= 2 and self.width >= 4 and self.labelled >= 10, "batch_size",
+             "batch_size must be >= 2, width >= 4, labelled >= 10"),
+        ]
+        for ok, key, message in checks:
+            if not ok:
+                raise LCEError(f"{where}.{key}: {message}")
+        return self
+
+
+@dataclass(frozen=True)
+class DeepClusterStudy:
+    """The study stage: which K the random-filter quality is measured for, and the selection."""
+
+    ks: tuple = (5, 10, 20, 50)
+    early_cycle: int = 1  # cycle whose pseudo-label NMI is the early selection signal
+
+
+def deepcluster_runs(params: dict, path=PARAMS_FILE) -> dict[str, DeepClusterRun]:
+    """``deepcluster.runs``: each entry overrides ``deepcluster.defaults`` (typed, validated)."""
+    section = _section(params, "deepcluster", path)
+    defaults = typed_section(DeepClusterRun, {"deepcluster.defaults": section.get("defaults")},
+                             "deepcluster.defaults", path)
+    known = {f.name for f in fields(DeepClusterRun)} - {"key"}
+    runs = {}
+    for key, entry, where in _keyed_entries({"deepcluster.runs": section.get("runs")},
+                                            "deepcluster.runs", known, path):
+        values = {name: _coerce(value, type(getattr(defaults, name)), f"{where}.{name}")
+                  for name, value in entry.items()}
+        runs[key] = replace(defaults, key=key, **values).validate(where)
+    return runs
+
+
+def deepcluster_study(params: dict, path=PARAMS_FILE) -> DeepClusterStudy:
+    section = _section(params, "deepcluster", path)
+    study = typed_section(DeepClusterStudy, {"deepcluster.study": section.get("study", {})},
+                          "deepcluster.study", path)
+    if not study.ks or not all(isinstance(k, int) and k >= 2 for k in study.ks):
+        raise LCEError(f"{path}: deepcluster.study.ks: expected a list of integers >= 2")
+    return study

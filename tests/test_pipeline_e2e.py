@@ -24,6 +24,9 @@ TINY_PARAMS = {
     "bench": {"device": "cpu", "input_size": 32, "max_images": 300,
               "linear_datasets": ["digits"], "fewshot_datasets": ["digits"], "shots": [1],
               "queries": 5, "label_size": 16, "pixels_per_image": 16},
+    # the study needs at least one run (its dep data/train must exist): one untrained anchor
+    "deepcluster": {"defaults": {"n_images": 200, "labelled": 20},
+                    "runs": {"mnist-random": {"method": "random"}}, "study": {"ks": [5]}},
 }
 
 
@@ -58,8 +61,8 @@ def test_dvc_repro_builds_the_warehouse_and_second_run_does_nothing(tmp_path):
     assert first.returncode == 0, first.stdout + first.stderr
     for stage in ("probe", "fetch@mobilenetv2-imagenet", "fetch@mobilenetv2-random",
                   "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random",
-                  "bench@mobilenetv2-imagenet", "bench@mobilenetv2-random", "analyze",
-                  "warehouse", "report"):
+                  "bench@mobilenetv2-imagenet", "bench@mobilenetv2-random", "train@mnist-random",
+                  "study", "analyze", "warehouse", "report"):
         assert f"Running stage '{stage}'" in first.stdout
     assert (project / "warehouse/lce.duckdb").is_file()
     assert "data:image/png;base64," in (project / "data/report/index.html").read_text()

@@ -11,7 +11,11 @@ import importlib
 from lce.errors import LCEError
 
 # name -> "module:callable"; each callable takes keyword arguments and returns an nn.Module.
-LCE_ARCHITECTURES: dict[str, str] = {}
+LCE_ARCHITECTURES: dict[str, str] = {
+    "lenet": "lce.train.nets:LeNet",
+    "small_alexnet": "lce.train.nets:SmallAlexNet",
+    "small_resnet": "lce.train.nets:SmallResNet",
+}
 
 
 # Architectures of published checkpoints that torchvision lacks (the model zoo's own list).
