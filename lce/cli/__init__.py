@@ -40,7 +40,7 @@ def global_options(
 
 
 from lce.cli import query  # noqa: E402,F401  (registers its command on `app`)
-from lce.cli import warehouse  # noqa: E402,F401  (registers `lce warehouse ...`)
+from lce.cli import warehouse as warehouse_commands  # noqa: E402,F401  (`lce warehouse ...`)
 
 
 def main() -> None:
