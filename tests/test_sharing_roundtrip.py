@@ -9,6 +9,7 @@ stage command ran where none should ("Running stage" is printed exactly when one
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,20 +106,23 @@ def clone_a(origin, remotes, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def split_clones(origin, remotes, tmp_path_factory) -> dict[str, Path]:
-    """Two teammates at the code-only commit, each computing one model and pushing their
-    run-cache to both split remotes, without committing ``dvc.lock``."""
-    clones = {}
-    for model in MODELS:
-        project = with_all_remotes(
-            clone(origin, tmp_path_factory.mktemp("split") / model, ref="code"), remotes, "split")
+    """Two teammates at the code-only commit, each computing one model (at the same time, as on
+    two machines) and pushing their run-cache to both split remotes, without committing
+    ``dvc.lock``."""
+    root = tmp_path_factory.mktemp("split")
+
+    def compute(model: str) -> Path:
+        project = with_all_remotes(clone(origin, root / model, ref="code"), remotes, "split")
         result = dvc("repro", f"dissect@{model}", cwd=project)
         assert stages_ran(result.stdout) == {"probe", f"fetch@{model}", f"dissect@{model}"}
         for kind in remotes:
             dvc("push", "--run-cache", "-r", kind, cwd=project)
-        assert run("git", "status", "--porcelain", "dvc.lock", cwd=project).stdout.startswith(
-            "?? dvc.lock")
-        clones[model] = project
-    return clones
+        status = run("git", "status", "--porcelain", "dvc.lock", cwd=project).stdout
+        assert status.startswith("?? dvc.lock"), status
+        return project
+
+    with ThreadPoolExecutor(len(MODELS)) as pool:
+        return dict(zip(MODELS, pool.map(compute, MODELS), strict=True))
 
 
 @pytest.mark.parametrize("kind", ["local", "s3"])
