@@ -48,6 +48,7 @@ from lce.cli import (  # noqa: E402,F401
     probe,
     query,
     report,
+    warehouse,
     zoo,
 )
 

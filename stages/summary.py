@@ -1,0 +1,31 @@
+"""DVC stage `summary`: metrics/summary.json, the interpretable-unit counts of every model.
+
+Declared under ``metrics:`` in dvc.yaml (and cached, so the run-cache can restore it), it is what
+``dvc exp show`` lists for each experiment of a sweep.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from lce.io import atomic_path
+from lce.params import load_params, model_params
+from lce.progress import get_logger
+from lce.stage import stage_main
+from lce.summary import summarize
+
+OUTPUT = Path("metrics/summary.json")
+
+
+@stage_main
+def main() -> None:
+    models = model_params(load_params())
+    summary = summarize({key: Path("data/dissect") / key for key in models})
+    with atomic_path(OUTPUT) as tmp:
+        tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    get_logger("lce.stages.summary").info("%s: %d interpretable units over %d models", OUTPUT,
+                                          summary["interpretable"], len(models))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
