@@ -15,6 +15,7 @@ import pytest
 from lce.errors import LCEError
 from lce.io import write_parquet
 from lce.summary import summarize
+from lce.warehouse.build import SCHEMA_VERSION
 from tests.conftest import cli_env, run_lce
 
 
@@ -30,7 +31,7 @@ def test_info_reports_meta_models_and_row_counts(warehouse_db):
     for row in rows:
         by_section.setdefault(row["section"], {})[row["name"]] = row["value"]
     assert by_section["file"] == {"path": str(warehouse_db)}
-    assert by_section["meta"]["schema_version"] == "1"
+    assert by_section["meta"]["schema_version"] == SCHEMA_VERSION
     assert by_section["meta"]["build_time"].startswith("20")
     assert "source_revision" in by_section["meta"]
 
