@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from lce.dissect.methods import resolve_quantile
 from lce.errors import LCEError
 
 PARAMS_FILE = Path("params.yaml")
@@ -112,7 +113,7 @@ class ModelParams:
 
 @dataclass(frozen=True)
 class DissectParams:
-    quantile: float = 0.005
+    quantile: float | None = None  # None (null): the method's own q, see lce.dissect.methods
     denominator: str = "netdissect"
     iou_cutoff: float = 0.04
     batch_size: int = 32
@@ -124,21 +125,19 @@ class DissectParams:
     scratch: str = ""  # directory for the spilled activations; "" = the system's temp dir
 
     def validate(self, path=PARAMS_FILE) -> DissectParams:
-        if not 0 < self.quantile < 1:
-            raise LCEError(f"{path}: dissect.quantile: must be in (0, 1)")
+        """Checked settings, with ``quantile`` resolved to a number."""
+        quantile = resolve_quantile(self.method, self.quantile, f"{path}: dissect")
         if self.denominator not in ("netdissect", "lite"):
             raise LCEError(f"{path}: dissect.denominator: must be 'netdissect' or 'lite'")
         if self.device not in ("auto", "cpu", "cuda"):
             raise LCEError(f"{path}: dissect.device: must be auto, cpu or cuda")
-        if self.method not in ("netdissect", "dissect"):
-            raise LCEError(f"{path}: dissect.method: must be 'netdissect' or 'dissect'")
         if self.batch_size < 1:
             raise LCEError(f"{path}: dissect.batch_size: must be at least 1")
         if self.exemplars < 0:
             raise LCEError(f"{path}: dissect.exemplars: must be 0 or more")
         if self.scratch and not Path(self.scratch).is_dir():
             raise LCEError(f"{path}: dissect.scratch: {self.scratch} is not a directory")
-        return self
+        return replace(self, quantile=quantile)
 
 
 def probe_params(params: dict, path=PARAMS_FILE) -> ProbeParams:
@@ -146,7 +145,12 @@ def probe_params(params: dict, path=PARAMS_FILE) -> ProbeParams:
 
 
 def dissect_params(params: dict, path=PARAMS_FILE) -> DissectParams:
-    return typed_section(DissectParams, params, "dissect", path).validate(path)
+    """The ``dissect`` section; ``quantile`` may be null (or absent), hence read apart from the
+    typed keys, whose types come from non-None defaults."""
+    section = dict(_section(params, "dissect", path))
+    quantile = section.pop("quantile", None)
+    settings = typed_section(DissectParams, {"dissect": section}, "dissect", path)
+    return replace(settings, quantile=quantile).validate(path)
 
 
 def _keyed_entries(params: dict, section: str, allowed: set[str], path):
@@ -376,7 +380,7 @@ class DeepClusterRun:
     pca_dims: int = 0  # 0 = no PCA
     kmeans_iter: int = 20
     kmeans_fraction: float = 1.0  # fit k-means on this fraction, then assign all points
-    kmeans_backend: str = "auto"  # auto (faiss when installed) | sklearn | faiss
+    kmeans_backend: str = "sklearn"  # sklearn | faiss (only when asked: it changes results)
     cycles: int = 5
     halt_clustering: int = 0  # from this cycle on keep the last pseudo-labels; 0 = never
     lr: float = 0.05
@@ -409,8 +413,8 @@ class DeepClusterRun:
             (self.pca_dims >= 0, "pca_dims", "must be >= 0 (0 = no PCA)"),
             (self.kmeans_iter >= 1, "kmeans_iter", "must be at least 1"),
             (0 < self.kmeans_fraction <= 1, "kmeans_fraction", "must be in (0, 1]"),
-            (self.kmeans_backend in ("auto", "sklearn", "faiss"), "kmeans_backend",
-             "must be auto, sklearn or faiss"),
+            (self.kmeans_backend in ("sklearn", "faiss"), "kmeans_backend",
+             "must be sklearn or faiss"),
             (self.cycles >= 1 or self.method == "random", "cycles", "must be at least 1"),
             (self.halt_clustering >= 0, "halt_clustering", "must be >= 0 (0 = never)"),
             (self.lr > 0 and 0 <= self.momentum < 1 and self.weight_decay >= 0, "lr",

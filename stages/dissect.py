@@ -1,18 +1,21 @@
 """DVC stage `dissect@<model>`: label every unit of the model's layers on the probe set.
 
-Writes, atomically, into data/dissect/<model>/: units.parquet (one row per layer and unit, with
+Writes data/dissect/<model>/ as a whole: units.parquet (one row per layer and unit, with
 the null-baseline IoU), exemplars.parquet (top images per unit), concepts.parquet (every
-(unit, concept) with IoU > 0; when dissect.concept_table is on) and meta.json.
+(unit, concept) with IoU > 0; when dissect.concept_table is on) and meta.json. The files are
+written into a sibling directory that then replaces the old one, so a crash leaves the previous
+set (or, between the two renames, no directory) -- never a mix of old and new files.
 """
 
 import json
+import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from lce.dissect.run import DissectConfig, dissect_model
 from lce.errors import LCEError
-from lce.io import atomic_path, write_parquet
+from lce.io import write_parquet
 from lce.params import dissect_params, load_params, model_params, probe_params
 from lce.probe import open_probe
 from lce.progress import get_logger
@@ -21,6 +24,27 @@ from lce.zoo.checkpoint import load_checkpoint
 
 PROBE, PROBE_CACHE = "data/probe", "data/probe-cache"
 log = get_logger("lce.stages.dissect")
+
+
+def write_outputs(out: Path, tables: dict, meta: dict) -> None:
+    """Write ``tables`` (name -> DataFrame, as ``<name>.parquet``) and meta.json as the new
+    content of ``out``: all into ``.<name>.tmp`` beside it, then swapped in by two renames.
+
+    Leftovers of a crashed run (``.tmp``, ``.old``) are cleared first.
+    """
+    tmp, old = (out.with_name(f".{out.name}.{suffix}") for suffix in ("tmp", "old"))
+    for stale in (tmp, old):
+        if stale.exists():
+            shutil.rmtree(stale)
+    tmp.mkdir(parents=True)
+    for name, frame in tables.items():
+        write_parquet(frame, tmp / f"{name}.parquet")
+    (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    if out.exists():
+        out.rename(old)
+    tmp.rename(out)
+    if old.exists():
+        shutil.rmtree(old)
 
 
 @stage_main
@@ -55,15 +79,12 @@ def main(key: str) -> None:
             tables[name].append(table)
     if not settings.concept_table:
         del tables["concepts"]
-    out = Path("data/dissect") / key
-    (out / "concepts.parquet").unlink(missing_ok=True)
-    for name, frames in tables.items():
-        write_parquet(pd.concat(frames, ignore_index=True), out / f"{name}.parquet")
     meta = {"model": key, "arch": spec.arch, "method": spec.method, "source": spec.source,
             "sha256": spec.sha256, "probe": probe_params(params).name,
             "layers": list(model_cfg.layers), "dissect": asdict(settings)}
-    with atomic_path(out / "meta.json") as tmp:
-        tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    write_outputs(Path("data/dissect") / key,
+                  {name: pd.concat(frames, ignore_index=True) for name, frames in tables.items()},
+                  meta)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """DVC stage `study`: the hyper-parameter study over all runs of ``deepcluster.runs``.
 
 Measures the quality of the random initial filters (per setting, init seed and K), pairs halted
-with continuous runs, scores the cheap selection signals, and writes data/study/*.parquet and
+with continuous runs, compares DeepCluster with its random and supervised anchors, scores the
+cheap selection signals, and writes data/study/*.parquet and
 the report (markdown + SVG plots) to data/study/report/; docs/deepcluster-study/ holds a
 copy of the default build's report for readers of the repository.
 """
@@ -24,7 +25,13 @@ def main() -> None:
 
     from lce.train.random_quality import QUALITY_COLUMNS, random_filter_quality, setting_of
     from lce.train.report import write_report
-    from lce.train.study import halted_pairs, quality_vs_accuracy, run_table, selection_table
+    from lce.train.study import (
+        anchor_comparison,
+        halted_pairs,
+        quality_vs_accuracy,
+        run_table,
+        selection_table,
+    )
 
     params = load_params()
     runs, study = deepcluster_runs(params), deepcluster_study(params)
@@ -45,12 +52,14 @@ def main() -> None:
     quality = pd.DataFrame(quality_rows, columns=QUALITY_COLUMNS)
     interplay = quality_vs_accuracy(table, quality)
     halted = halted_pairs(runs, table)
-    selection = selection_table(table)
+    selection = selection_table(table, halted, study.early_cycle)
+    anchors = anchor_comparison(runs, table)
     out = Path("data/study")
     write_parquet(quality, out / "random_quality.parquet")
     write_parquet(selection, out / "selection.parquet")
+    write_parquet(anchors, out / "anchors.parquet")
     report = write_report(REPORT, table, metrics, quality, interplay, halted,
-                          selection, study.early_cycle)
+                          selection, anchors, study.early_cycle)
     log.info("study report: %s", report)
 
 

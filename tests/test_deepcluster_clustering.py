@@ -2,12 +2,19 @@
 empty-cluster splitting, the uniform sampler, NMI and per-cluster entropy."""
 
 import math
+import sys
 
 import numpy as np
 import pytest
 
 from lce.errors import LCEError
-from lce.train.clustering import kmeans, preprocess, split_empty_clusters, uniform_cluster_sample
+from lce.train.clustering import (
+    assign_and_refill,
+    kmeans,
+    preprocess,
+    split_empty_clusters,
+    uniform_cluster_sample,
+)
 from lce.train.metrics import cluster_label_entropy, clustering_metrics, nmi
 
 
@@ -44,6 +51,38 @@ def test_partial_fit_still_assigns_every_point_and_leaves_no_cluster_empty():
     assert np.bincount(result.assignments, minlength=12).min() > 0
 
 
+def test_empty_clusters_are_counted_before_the_refill_and_get_a_fresh_centroid():
+    x, _ = blobs()
+    # the third centroid is far from every point: k-means would leave its cluster empty
+    centroids = np.array([[0.0, 5.0], [10.0, 0.0], [100.0, 100.0]])
+    result = assign_and_refill(x, centroids, np.random.default_rng(0))
+    assert result.n_empty == 1 and result.n_split == 1
+    assert np.bincount(result.assignments, minlength=3).min() > 0
+    # refilled cluster 2 and its donor 0 are centred on their members; 1 kept its centroid
+    for cluster in (0, 2):
+        np.testing.assert_allclose(result.centroids[cluster],
+                                   x[result.assignments == cluster].mean(axis=0))
+    np.testing.assert_array_equal(result.centroids[1], centroids[1])
+    expected = ((x - result.centroids[result.assignments]) ** 2).sum()
+    assert result.inertia == pytest.approx(expected)
+    assert result.inertia < len(x) * 30  # the stale (100, 100) centroid would give ~ 10^6
+
+
+def test_no_empty_cluster_reports_zero():
+    x, _ = blobs()
+    result = kmeans(x.astype(np.float32), 3, max_iter=20, seed=0)
+    assert result.n_empty == 0 and result.n_split == 0
+
+
+def test_faiss_only_when_asked_and_a_clear_error_without_it(monkeypatch):
+    x, labels = blobs()
+    monkeypatch.setitem(sys.modules, "faiss", None)  # importing it now fails, as if not installed
+    # the default never reaches for faiss
+    assert nmi(kmeans(x.astype(np.float32), 3, 20, 0).assignments, labels) == pytest.approx(1.0)
+    with pytest.raises(LCEError, match="kmeans_backend: faiss is not installed"):
+        kmeans(x.astype(np.float32), 3, 20, 0, backend="faiss")
+
+
 def test_k_out_of_range_is_a_clear_error():
     with pytest.raises(LCEError, match="k=5 must be between 2 and the number of points"):
         kmeans(np.zeros((4, 2), np.float32), 5, 10, 0)
@@ -68,9 +107,11 @@ def test_sampler_draws_every_nonempty_cluster_uniformly(n_samples):
     assert counts[2] == 0
     drawn = counts[[0, 1, 3, 4]]
     assert drawn.min() >= 1 and drawn.max() - drawn.min() <= 1
-    # a big cluster is drawn without replacement while it lasts
+    # a cluster holding at least its quota is drawn without replacement
     big = idx[assignments[idx] == 4]
     assert len(np.unique(big)) == len(big)
+    # a smaller one with replacement: its one point fills its whole quota
+    assert counts[0] > 1 and len(np.unique(idx[assignments[idx] == 0])) == 1
 
 
 def test_nmi_and_entropy_on_hand_made_partitions():
@@ -90,6 +131,6 @@ def test_clustering_metrics_names_and_values():
                                  previous=np.array([1, 1, 0, 0]))
     assert metrics["nmi_prev"] == pytest.approx(1.0)
     assert metrics["entropy_max"] == 0.0
-    assert metrics["cluster_size_min"] == 0 and metrics["clusters_empty"] == 1
+    assert metrics["cluster_size_min"] == 0 and "clusters_empty" not in metrics
     assert "nmi_prev" not in clustering_metrics(labels, labels, 2, None)
     assert math.isclose(metrics["cluster_size_max"], 2)

@@ -36,9 +36,14 @@ def test_train_dissect_and_study_through_dvc(tmp_path):
     pairs = quality[["seed", "k"]].drop_duplicates().sort_values(["seed", "k"]).values.tolist()
     assert pairs == [[0, 4], [0, 8], [1, 4], [1, 8]]
     selection = pd.read_parquet(project / "data/study/selection.parquet")
-    assert set(selection["n"]) == {4}
+    # the halted twin (halt 1) repeats its twin's cycle-0 signal, so it is left out of that one
+    assert dict(zip(selection["signal"], selection["n"], strict=True)) == {"random_nmi": 3,
+                                                                          "early_nmi": 4}
+    anchors = pd.read_parquet(project / "data/study/anchors.parquet")
+    assert len(anchors) == 4 and set(anchors["random"]) == {""}  # this grid trains no anchor
     report = (project / "data/study/report/README.md").read_text()
     assert "## 2. Halted vs continuous clustering" in report and "`syn-k4-halt`" in report
+    assert "no random network was trained on the same data and net" in report
     assert (project / "data/study/report/synthetic-small_alexnet-nmi_labels.svg").is_file()
     metrics = dvc("metrics", "show", "--json", cwd=project)
     assert metrics.returncode == 0, metrics.stderr

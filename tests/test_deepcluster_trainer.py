@@ -11,6 +11,7 @@ import torch
 
 from lce.errors import LCEError
 from lce.params import DeepClusterRun, deepcluster_runs
+from lce.train.clustering import kmeans
 from lce.train.datasets import load_training_data
 from lce.train.run import execute_run
 from lce.train.trainer import new_head, train
@@ -74,7 +75,8 @@ TINY_SYNTH = DeepClusterRun(key="syn", dataset="synthetic", n_images=48, image_s
 def test_artifacts_are_deterministic_and_the_checkpoint_dissects_at_probe_size(tmp_path):
     execute_run(TINY_SYNTH, tmp_path / "a")
     execute_run(TINY_SYNTH, tmp_path / "b")
-    for name in ("metrics.parquet", "model/model.pt", "run.json"):
+    for name in ("metrics.parquet", "model/model.pt", "model/spec.json", "run.json",
+                 "summary.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     metrics = pd.read_parquet(tmp_path / "a" / "metrics.parquet")
     assert list(metrics.columns) == ["run", "cycle", "metric", "value"]
@@ -94,6 +96,52 @@ def test_artifacts_are_deterministic_and_the_checkpoint_dissects_at_probe_size(t
     assert out.shape[:2] == (2, 16) and out.shape[-1] > 1
 
 
+def test_kmeans_is_reseeded_every_cycle_and_counts_empty_clusters(monkeypatch):
+    import lce.train.trainer as trainer
+
+    calls = []
+
+    def recording_kmeans(*args, **kwargs):
+        clustering = kmeans(*args, **kwargs)
+        calls.append((args[3], clustering.n_empty))
+        return clustering
+
+    monkeypatch.setattr(trainer, "kmeans", recording_kmeans)
+    data = load_training_data(TINY_SYNTH)
+    seeds = {}
+    for seed in (0, 1):
+        calls.clear()
+        result = train(replace(TINY_SYNTH, seed=seed, cycles=4, halt_clustering=3), data)
+        seeds[seed] = [s for s, _ in calls]
+        assert len(set(seeds[seed])) == 3  # three clusterings before the halt, three seeds
+        logged = [rec.metrics.get("clusters_empty") for rec in result.cycles]
+        assert logged == [float(n) for _, n in calls] + [None]  # nothing counted when halted
+    assert not set(seeds[0]) & set(seeds[1])  # and they differ between init seeds
+
+
+def _fake_split(objects):
+    from lce.probe.synthetic import TrainingSplit
+
+    n = len(objects)
+    images = np.arange(n * 32 * 32 * 3, dtype=np.uint8).reshape(n, 32, 32, 3)
+    return TrainingSplit(images, np.zeros(n, np.int64), np.array(objects, np.int64),
+                         ("room",), ("cat", "dog", "cow"))
+
+
+def test_object_labels_drop_images_without_objects(monkeypatch):
+    import lce.probe.synthetic as synthetic
+
+    objects = [-1, 0, 1, 2] * 12
+    monkeypatch.setattr(synthetic, "generate_training_split", lambda config: _fake_split(objects))
+    run = replace(TINY_SYNTH, synthetic_label="object", method="supervised", cycles=1, k=3)
+    data = load_training_data(run)
+    assert len(data.labels) == 36 and data.labels.min() == 0
+    assert np.isfinite(train(run, data).cycles[0].metrics["loss"])
+    monkeypatch.setattr(synthetic, "generate_training_split", lambda config: _fake_split([-1] * 8))
+    with pytest.raises(LCEError, match="synthetic_label: object: no image has that label"):
+        load_training_data(run)
+
+
 def test_supervised_and_random_anchors(tmp_path):
     supervised = execute_run(replace(TINY_SYNTH, key="sup", method="supervised"), tmp_path / "s")
     random = execute_run(replace(TINY_SYNTH, key="rnd", method="random", cycles=0),
@@ -111,12 +159,15 @@ def _params(runs, defaults=None):
 def test_runs_inherit_defaults_and_bad_entries_name_the_key():
     runs = deepcluster_runs(_params({"a": {"k": 20}, "b": None}, {"k": 5, "lr": 0.1}))
     assert runs["a"].k == 20 and runs["a"].lr == 0.1 and runs["b"].k == 5
+    assert runs["a"].kmeans_backend == "sklearn"  # faiss only when asked, never when installed
     cases = [
         (_params({"a": {"kk": 3}}), "deepcluster.runs.a.kk: unknown key"),
         (_params({"a": {"k": "many"}}), "deepcluster.runs.a.k: expected int"),
         (_params({"a": {"k": 1}}), "deepcluster.runs.a.k: must be at least 2"),
         (_params({"a.b": {}}), "deepcluster.runs.a.b: keys must not contain dots"),
         (_params({"a": {"dataset": "cifar10"}}), "deepcluster.runs.a.data_root: required"),
+        (_params({"a": {"kmeans_backend": "auto"}}),
+         "deepcluster.runs.a.kmeans_backend: must be sklearn or faiss"),
         (_params({"a": {}}, {"lr": "fast"}), "deepcluster.defaults.lr: expected float"),
         ({"deepcluster": {"defaults": {}}}, "missing or invalid section 'deepcluster.runs'"),
     ]

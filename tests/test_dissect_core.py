@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from lce.dissect.concepts import ConceptIndex, image_concepts
-from lce.dissect.quantile import StreamingTopK, TopImages, topk_size
+from lce.dissect.labels import label_units
+from lce.dissect.quantile import StreamingTopK, TopImages, top_quantile, topk_size
 from lce.dissect.resize import resize
 from lce.dissect.run import DissectConfig, dissect_model, null_pairing
 from lce.dissect.tally import IoUTally, fired_pixels
@@ -72,6 +73,48 @@ def test_streaming_threshold_equals_numpy_quantile(quantile):
     got = top.quantiles(n, quantile)
     expected = np.quantile(values, 1 - quantile, axis=1).astype(np.float32)
     np.testing.assert_array_equal(got, expected)
+
+
+def test_threshold_from_top_values_equals_numpy_for_many_sizes():
+    rng = np.random.default_rng(7)
+    for trial in range(400):
+        n = int(rng.integers(1, 2000))
+        quantile = float(rng.choice([0.005, 0.01, 0.3, 0.999, 1e-4, rng.random()]))
+        values = rng.normal(size=(3, n)).astype(np.float32) * float(rng.choice([1e-3, 1, 1e4]))
+        if trial % 2:
+            values = np.round(values)  # many ties
+        top = -np.sort(-values, axis=1)[:, :topk_size(n, quantile)]
+        got = top_quantile(rng.permuted(top, axis=1), n, quantile)
+        expected = np.quantile(values, 1 - quantile, axis=1)
+        assert got.dtype == expected.dtype == np.float32
+        np.testing.assert_array_equal(got, expected, err_msg=f"n={n}, q={quantile}")
+
+
+def test_threshold_beyond_2_24_values_equals_numpy():
+    n = (1 << 24) + 1001  # more values per unit than the old surrogate path handled in one block
+    values = np.random.default_rng(8).integers(0, 5000, n).astype(np.float32)[None]  # ties
+    top = StreamingTopK(1, topk_size(n, 0.005))
+    for start in range(0, n, 1 << 22):
+        top.update(torch.from_numpy(values[:, start:start + (1 << 22)]))
+    assert top.values.shape[1] == topk_size(n, 0.005) < n // 100
+    np.testing.assert_array_equal(top.quantiles(n, 0.005), np.quantile(values, 0.995, axis=1))
+
+
+def test_threshold_of_a_huge_stream_reads_the_right_order_statistics():
+    """n = 10^12 values per unit: nothing of size n may be built (4 TB of float32). The kept top
+    values are their local ranks 0..k-1, so numpy's answer is the fractional part of its virtual
+    index (n - 1) * (1 - q) -- and any off-by-one in the index arithmetic leaves [0, 1]."""
+    from fractions import Fraction
+
+    n, quantile = 10**12 + 3 * 10**8 + 1, 1e-9
+    k = topk_size(n, quantile)
+    assert 1000 < k < 1010
+    ranks = np.random.default_rng(9).permutation(k).astype(np.float32)
+    got = top_quantile(np.stack([ranks, ranks * 2]), n, quantile)
+    exact = Fraction(n - 1) * Fraction(1 - quantile)
+    frac = float(exact - int(exact))
+    np.testing.assert_allclose(got, [frac, 2 * frac], atol=1e-3)
+    assert 0.01 < frac < 0.99  # a genuine interpolation, not an end point
 
 
 def test_top_images_keep_the_largest_maxima_in_order():
@@ -164,16 +207,80 @@ def test_planted_units_get_their_concept(tiny_probe, denominator):
     assert row["intersect"] == row["union"] > 0
 
 
-def test_dissect_variant_thresholds_upsampled_maps_and_takes_global_argmax():
+@pytest.mark.parametrize("quantile,q", [(0.05, 0.05), (None, 0.01)])  # None: Dissect's own q
+def test_dissect_variant_thresholds_upsampled_maps(quantile, q):
     probe = hand_probe()
     probe.size = (8, 8)
     probe.segs = [{"object": np.kron(s["object"], np.ones((1, 2, 2), np.int32)),
                    "scene": s["scene"]} for s in probe.segs]
     maps = np.random.default_rng(5).normal(size=(2, 4, 4, 4)).astype(np.float32)
-    config = DissectConfig(quantile=0.05, method="dissect", null_baseline=False)
+    config = DissectConfig(quantile=quantile, method="dissect", null_baseline=False)
     frame = dissect_model(PlantedMaps(maps), probe, ["block.layer"], PlantedMaps.MEAN,
                           PlantedMaps.STD, config).layers["block.layer"].profile
     upsampled = resize(torch.from_numpy(maps), (8, 8)).numpy()
-    expected = np.quantile(upsampled.transpose(1, 0, 2, 3).reshape(4, -1), 0.95, axis=1)
+    expected = np.quantile(upsampled.transpose(1, 0, 2, 3).reshape(4, -1), 1 - q, axis=1)
     np.testing.assert_array_equal(frame["threshold"].to_numpy(), expected.astype(np.float32))
     assert "null_iou" not in frame
+
+
+@pytest.mark.parametrize("method,label,category", [("netdissect", "beach", "scene"),
+                                                   ("dissect", "box", "object")])
+def test_the_two_labelling_rules_on_a_tie_across_categories(method, label, category):
+    """Unit 0 fires on all of image 0, which is all box (label 1) and the scene beach (300): IoU
+    1 for both. NetDissect keeps the best per category and then the earlier category (scene,
+    listed first); Dissect takes the argmax over all concepts at once (the lower label: box).
+    Unit 1 fires on the ball in image 1, which wins under both rules."""
+    ball = np.zeros((1, 4, 4), np.int32)
+    ball[0, :2, :] = 2
+    probe = MemoryProbe([{"object": np.ones((1, 4, 4), np.int32), "scene": np.array([300])},
+                         {"object": ball, "scene": np.array([], np.int32)}],
+                        categories=["scene", "object"])
+    maps = np.ones((2, 2, 4, 4), np.float32)  # 1: at the threshold, so not firing
+    maps[0, 0] = 2
+    maps[1, 0, 2:] = 0
+    maps[1, 1, :2] = 2
+    # q = 0.6: both thresholds are the value at sorted positions 12 and 13 of 32: 1.0
+    config = DissectConfig(quantile=0.6, method=method, null_baseline=False)
+    frame = dissect_model(PlantedMaps(maps), probe, ["block.layer"], PlantedMaps.MEAN,
+                          PlantedMaps.STD, config).layers["block.layer"].profile
+    assert frame["threshold"].tolist() == [1.0, 1.0]
+    assert frame["object_iou"].tolist() == [1.0, 1.0] and frame["scene_iou"].tolist() == [1.0, 0]
+    assert (frame.loc[0, "label"], frame.loc[0, "category"]) == (label, category)
+    assert frame.loc[0, "iou"] == 1.0 and frame.loc[0, "scene_label"] == "beach"
+    assert (frame.loc[1, "label"], frame.loc[1, "category"]) == ("ball", "object")
+
+
+def test_label_rules_differ_only_in_tie_breaking():
+    """Random IoUs without ties: both rules give the same labels, IoUs and categories."""
+    probe = hand_probe()
+    index = ConceptIndex.from_probe(probe)
+    names = {n: c.name for n, c in probe.concepts.items()}
+    iou = np.random.default_rng(4).random((50, len(index.numbers)))
+    netdissect = label_units(iou, index, names, "netdissect")
+    dissect_rule = label_units(iou, index, names, "dissect")
+    assert netdissect.equals(dissect_rule)
+    assert set(netdissect["category"]) == {"object", "scene"}
+
+
+@pytest.mark.parametrize("entry,quantile", [
+    ({}, 0.005), ({"method": "dissect"}, 0.01), ({"quantile": None, "method": "dissect"}, 0.01),
+    ({"quantile": 0.02, "method": "dissect"}, 0.02), ({"quantile": 0.1}, 0.1),
+])
+def test_quantile_defaults_to_the_methods_own(entry, quantile):
+    from lce.params import dissect_params
+
+    assert dissect_params({"dissect": entry}).quantile == quantile
+    assert DissectConfig(quantile=entry.get("quantile"),
+                         method=entry.get("method", "netdissect")).quantile == quantile
+
+
+@pytest.mark.parametrize("value", [0, 1.5, "0.01", True])
+def test_bad_quantile_is_a_clear_error(value):
+    from lce.errors import LCEError
+    from lce.params import dissect_params
+
+    with pytest.raises(LCEError, match=r"params.yaml: dissect.quantile: must be a number in "
+                                       r"\(0, 1\) or null"):
+        dissect_params({"dissect": {"quantile": value}})
+    with pytest.raises(LCEError, match="dissect config.quantile"):
+        DissectConfig(quantile=value)

@@ -14,7 +14,7 @@ from lce.dissect.run import DissectConfig, dissect_model
 from lce.errors import LCEError
 from lce.io import write_parquet
 from lce.probe.broden import BrodenProbe
-from tests.dissect_helpers import PlantedMaps, hand_probe
+from tests.dissect_helpers import MemoryProbe, PlantedMaps, hand_probe
 
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
@@ -76,6 +76,47 @@ def test_results_do_not_depend_on_batch_size(tiny_probe, resnet, tmp_path):
     assert outputs[:3] == outputs[3:]  # byte-identical Parquet
 
 
+def test_captured_outputs_are_not_overwritten_by_inplace_relu(tiny_probe):
+    """torchvision's ResNet applies ``ReLU(inplace=True)`` to ``bn1``'s output: the capture must
+    hold the batch norm's own values, checked against conv -> bn computed apart from the model."""
+    torch.manual_seed(0)
+    model = torchvision.models.resnet18().eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        bn1 = model.bn1(model.conv1(x))
+        block_in = model.maxpool(torch.relu(bn1))
+        block_bn1 = model.layer1[0].bn1(model.layer1[0].conv1(block_in))
+        with LayerCapture(model, ["bn1", "layer1.0.bn1"]) as capture:
+            model(x)
+    for name, expected in (("bn1", bn1), ("layer1.0.bn1", block_bn1)):
+        assert (expected < 0).any()
+        torch.testing.assert_close(capture.outputs[name], expected, rtol=0, atol=0)
+    # and the engine thresholds those values: bn1's 10% quantiles, negative ones included
+    probe = BrodenProbe(tiny_probe, limit=4)
+    result = dissect_model(model, probe, ["bn1"], MEAN, STD,
+                           DissectConfig(quantile=0.9, null_baseline=False)).layers["bn1"]
+    with torch.no_grad():
+        direct = torch.cat([model.bn1(model.conv1(to_input(images, MEAN, STD, "cpu")))
+                            for _, images in image_batches(probe, 5)])
+    expected = np.quantile(direct.transpose(0, 1).flatten(1).numpy(), 0.1, axis=1)
+    np.testing.assert_array_equal(result.profile["threshold"].to_numpy(), expected)
+    assert (expected < 0).any()  # impossible after a ReLU
+
+
+def test_mixed_image_sizes_name_the_image():
+    class MixedSizes(MemoryProbe):
+        def image(self, i):
+            return np.full((8 + 2 * (i == 2), 8, 3), i, dtype=np.uint8)
+
+    probe = hand_probe()
+    probe = MixedSizes(probe.segs * 2)
+    model = PlantedMaps(np.zeros((4, 1, 4, 4), np.float32))
+    with pytest.raises(LCEError, match=r"probe image img/2\.png: shape \(10, 8, 3\), expected "
+                                       r"\(8, 8, 3\)"):
+        dissect_model(model, probe, ["block.layer"], model.MEAN, model.STD,
+                      DissectConfig(batch_size=3))
+
+
 def test_vit_token_layers_are_dissected_on_the_patch_grid(tiny_probe):
     torch.manual_seed(0)
     vit = torchvision.models.VisionTransformer(image_size=64, patch_size=16, num_layers=2,
@@ -112,6 +153,7 @@ def test_bad_layers_and_activations_are_clear_errors():
 @pytest.mark.parametrize("entry,message", [
     ({"method": "lda"}, "dissect.method"), ({"exemplars": -1}, "dissect.exemplars"),
     ({"scratch": "/no/such/dir"}, "dissect.scratch"), ({"null_seed": "x"}, "dissect.null_seed"),
+    ({"quantile": 2}, "dissect.quantile"), ({"method": "lda", "quantile": None}, "dissect.method"),
 ])
 def test_bad_dissect_params_name_the_key(entry, message):
     from lce.params import dissect_params

@@ -36,7 +36,9 @@ class LayerCapture:
         def record(_module, _inputs, output):
             if isinstance(output, tuple | list):  # e.g. attention blocks returning (x, weights)
                 output = output[0]
-            self.outputs[name] = output.detach()
+            # a copy: torchvision's in-place ReLUs (ResNet, VGG, ...) would otherwise overwrite
+            # e.g. a batch norm's output, which detach() still shares, before it is read
+            self.outputs[name] = output.detach().clone()
         return record
 
     def __enter__(self):
@@ -68,10 +70,21 @@ def as_maps(name: str, output: torch.Tensor) -> torch.Tensor:
 
 
 def image_batches(probe, batch_size: int) -> Iterator[tuple[range, np.ndarray]]:
-    """(index range, uint8 images (B, H, W, 3)) over the probe set in order."""
+    """(index range, uint8 images (B, H, W, 3)) over the probe set in order.
+
+    All images must share one size: a layer's maps are spilled and counted at one resolution.
+    """
+    shape = None
     for start in range(0, len(probe), batch_size):
         idx = range(start, min(start + batch_size, len(probe)))
-        yield idx, np.stack([probe.image(i) for i in idx])
+        images = [probe.image(i) for i in idx]
+        shape = shape or images[0].shape
+        for i, image in zip(idx, images, strict=True):
+            if image.shape != shape:
+                name = getattr(probe.records[i], "image", "") or f"#{i}"
+                raise LCEError(f"probe image {name}: shape {image.shape}, expected {shape} like "
+                               f"the first image", hint="all probe images must have one size")
+        yield idx, np.stack(images)
 
 
 def to_input(images: np.ndarray, mean, std, device) -> torch.Tensor:

@@ -13,7 +13,6 @@ import pandas as pd
 from lce.dissect.concepts import ConceptIndex
 
 IOU_CUTOFF = 0.04
-METHODS = ("netdissect", "dissect")
 
 
 def label_units(iou: np.ndarray, index: ConceptIndex, names: dict[int, str],

@@ -28,6 +28,7 @@ import torch
 from lce.dissect.capture import LayerCapture, as_maps, image_batches, to_input
 from lce.dissect.concepts import ConceptIndex, image_concepts
 from lce.dissect.labels import IOU_CUTOFF
+from lce.dissect.methods import resolve_quantile
 from lce.dissect.quantile import StreamingTopK, TopImages, topk_size
 from lce.dissect.resize import resize
 from lce.dissect.results import LayerResult, layer_result
@@ -41,7 +42,7 @@ log = get_logger(__name__)
 
 @dataclass(frozen=True)
 class DissectConfig:
-    quantile: float = 0.005
+    quantile: float | None = None  # None: the method's own q (0.005 netdissect, 0.01 dissect)
     denominator: str = "netdissect"  # or "lite"
     method: str = "netdissect"  # or "dissect": threshold on upsampled maps, argmax over concepts
     iou_cutoff: float = IOU_CUTOFF
@@ -51,6 +52,11 @@ class DissectConfig:
     null_seed: int = 0
     exemplars: int = 8  # top images kept per unit
     scratch: str | None = None  # directory of the spilled activations (default: system temp)
+
+    def __post_init__(self):
+        """Resolve ``quantile`` once, so the engine and its outputs only ever see a number."""
+        object.__setattr__(self, "quantile",
+                           resolve_quantile(self.method, self.quantile, "dissect config"))
 
 
 @dataclass

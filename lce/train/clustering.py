@@ -31,28 +31,23 @@ def preprocess(features: np.ndarray, pca_dims: int, seed: int) -> np.ndarray:
     return (x / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
-def faiss_available() -> bool:
-    try:
-        import faiss  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 @dataclass(frozen=True)
 class Clustering:
     assignments: np.ndarray  # (N,) int64 in [0, k)
-    centroids: np.ndarray  # (k, d)
+    centroids: np.ndarray  # (k, d); a refilled cluster's (and its donor's) is its members' mean
     inertia: float  # sum of squared distances of all points to their centroid
+    n_empty: int  # clusters k-means left empty, counted before they were refilled
     n_split: int  # empty clusters refilled by splitting the largest one
 
 
 def kmeans(x: np.ndarray, k: int, max_iter: int, seed: int, fit_fraction: float = 1.0,
-           backend: str = "auto") -> Clustering:
+           backend: str = "sklearn") -> Clustering:
     """k-means on rows of ``x``, fitted on a seeded ``fit_fraction`` of them, then assigning all.
 
     Empty clusters (possible when assigning points the fit never saw) are refilled by splitting
-    the largest cluster, as DeepCluster's faiss clustering does.
+    the largest cluster, as DeepCluster's faiss clustering does. The backend is scikit-learn
+    unless ``faiss`` is asked for: it is a params value, so switching it changes DVC's run-cache
+    key, where picking it because it happens to be installed would change results silently.
     """
     n = x.shape[0]
     if k < 2 or k > n:
@@ -61,7 +56,7 @@ def kmeans(x: np.ndarray, k: int, max_iter: int, seed: int, fit_fraction: float 
     fit_rows = np.arange(n)
     if fit_fraction < 1.0:
         fit_rows = np.sort(rng.choice(n, size=max(k, int(round(n * fit_fraction))), replace=False))
-    if backend == "faiss" or (backend == "auto" and faiss_available()):
+    if backend == "faiss":
         centroids = _faiss_centroids(x[fit_rows], k, max_iter, seed)
     else:
         from sklearn.cluster import KMeans
@@ -69,16 +64,36 @@ def kmeans(x: np.ndarray, k: int, max_iter: int, seed: int, fit_fraction: float 
         model = KMeans(n_clusters=k, n_init=1, max_iter=max_iter, random_state=seed,
                        algorithm="lloyd").fit(x[fit_rows])
         centroids = model.cluster_centers_.astype(np.float32)
-    assignments = _assign(x, centroids)
-    assignments, n_split = split_empty_clusters(x, assignments, k, rng)
+    return assign_and_refill(x, centroids, rng)
+
+
+def assign_and_refill(x: np.ndarray, centroids: np.ndarray,
+                      rng: np.random.Generator) -> Clustering:
+    """Assign every row to its nearest centroid, count and refill the empty clusters, and give
+    each cluster the split touched (refilled and donor) its members' mean as centroid, so the
+    inertia is measured to where the points now are, not to a stale centroid."""
+    k = len(centroids)
+    before = _assign(x, centroids)
+    n_empty = int((np.bincount(before, minlength=k) == 0).sum())
+    assignments, n_split = split_empty_clusters(x, before, k, rng)
+    centroids = centroids.copy()
+    moved = assignments != before
+    for cluster in np.unique(np.concatenate([before[moved], assignments[moved]])):
+        centroids[cluster] = x[assignments == cluster].mean(axis=0)
     inertia = float(((x - centroids[assignments]) ** 2).sum())
-    return Clustering(assignments, centroids, inertia, n_split)
+    return Clustering(assignments, centroids, inertia, n_empty, n_split)
 
 
 def _faiss_centroids(x: np.ndarray, k: int, max_iter: int, seed: int) -> np.ndarray:
-    import faiss
-
-    model = faiss.Kmeans(x.shape[1], k, niter=max_iter, seed=seed, verbose=False)
+    try:
+        import faiss
+    except ImportError:
+        raise LCEError("kmeans_backend: faiss is not installed (pip install faiss-cpu, "
+                       "or use kmeans_backend: sklearn)") from None
+    # faiss subsamples to 256 points per centroid by default; fit on all the rows it is given,
+    # so kmeans_fraction alone says how many points the fit sees, as with scikit-learn
+    model = faiss.Kmeans(x.shape[1], k, niter=max_iter, seed=seed, verbose=False,
+                         max_points_per_centroid=len(x))
     model.train(np.ascontiguousarray(x, dtype=np.float32))
     return model.centroids
 
@@ -114,9 +129,10 @@ def uniform_cluster_sample(assignments: np.ndarray, n_samples: int,
                            rng: np.random.Generator) -> np.ndarray:
     """Indices for one training pass, drawn uniformly over the non-empty clusters.
 
-    Each non-empty cluster gets ``n_samples // m`` or one more draws (m = non-empty clusters);
-    within a cluster points are drawn without replacement while they last, so a big cluster cannot
-    dominate the pass and a small one is repeated (DeepCluster's ``UnifLabelSampler``).
+    Each non-empty cluster gets ``n_samples // m`` or one more draws (m = non-empty clusters), so
+    a big cluster cannot dominate the pass. A cluster with at least its quota of points is drawn
+    without replacement; a smaller one is drawn *with* replacement, so some of its points repeat
+    and some may be missed (DeepCluster's ``UnifLabelSampler`` does the same).
     """
     clusters = np.unique(assignments)
     base, extra = divmod(n_samples, len(clusters))

@@ -45,7 +45,13 @@ def raw_dataset(run) -> tuple[np.ndarray, np.ndarray]:
 
         split = generate_training_split(SyntheticConfig(
             n_images=run.n_images, image_size=run.image_size, seed=run.data_seed))
-        return split.images, getattr(split, run.synthetic_label)
+        labels = getattr(split, run.synthetic_label)
+        # an image whose objects were all hidden has object label -1: it has no class to learn
+        # or score, so it is left out (n_images counts the images generated)
+        keep = labels >= 0
+        if not keep.any():
+            raise LCEError(f"synthetic_label: {run.synthetic_label}: no image has that label")
+        return split.images[keep], labels[keep]
     if run.dataset in TORCHVISION_DATASETS:
         return load_torchvision_root(run.dataset, run.data_root, train=True)
     raise LCEError(f"unknown dataset {run.dataset!r}")

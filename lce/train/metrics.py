@@ -29,7 +29,11 @@ def cluster_label_entropy(assignments: np.ndarray, labels: np.ndarray) -> np.nda
 
 def clustering_metrics(assignments: np.ndarray, labels: np.ndarray, k: int,
                        previous: np.ndarray | None) -> dict[str, float]:
-    """The per-cycle metrics of one clustering, keyed by their metric name in metrics.parquet."""
+    """The per-cycle metrics of one clustering, keyed by their metric name in metrics.parquet.
+
+    The sizes are those after empty clusters were refilled; how many k-means left empty is the
+    trainer's ``clusters_empty``, which only the clustering step itself can count.
+    """
     sizes = np.bincount(assignments, minlength=k)
     entropy = cluster_label_entropy(assignments, labels)
     metrics = {
@@ -40,7 +44,6 @@ def clustering_metrics(assignments: np.ndarray, labels: np.ndarray, k: int,
         "cluster_size_min": float(sizes.min()),
         "cluster_size_max": float(sizes.max()),
         "cluster_size_std": float(sizes.std()),
-        "clusters_empty": float((sizes == 0).sum()),
     }
     if previous is not None:
         metrics["nmi_prev"] = nmi(assignments, previous)

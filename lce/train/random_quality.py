@@ -21,10 +21,16 @@ QUALITY_COLUMNS = ["setting", "seed", "k", "nmi", "nmi_labelled", "entropy_mean"
                    "silhouette"]
 
 
+def data_and_net(run) -> tuple:
+    """What makes two runs' linear-probe scores comparable: the same images, labels, split and
+    network (the method and its own knobs aside)."""
+    return (run.dataset, run.data_root, run.n_images, run.synthetic_label, run.image_size,
+            run.data_seed, run.holdout, run.arch, run.width, run.sobel, run.batch_norm)
+
+
 def setting_of(run) -> tuple:
-    """What the initial features depend on besides the seed: data, net, preprocessing."""
-    return (run.dataset, run.data_root, run.n_images, run.image_size, run.data_seed, run.holdout,
-            run.arch, run.width, run.sobel, run.batch_norm, run.pca_dims, run.labelled)
+    """What the initial clusters depend on besides the seed: data, net, preprocessing."""
+    return (*data_and_net(run), run.pca_dims, run.labelled)
 
 
 def setting_name(run) -> str:

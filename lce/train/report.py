@@ -21,6 +21,8 @@ CLAIMS = {
             "saves time.",
     "selection": "In a semi-supervised setting, hyper-parameters can be selected with a cheap "
                  "signal computed on a small labelled subset.",
+    "anchors": "DeepCluster learns features that beat a random network and approach supervised "
+               "training on the same data.",
 }
 
 
@@ -41,9 +43,51 @@ def _curves(metrics: pd.DataFrame, runs: list[str], metric: str) -> dict:
             for run, g in rows.sort_values("cycle").groupby("run", sort=True)}
 
 
+def _by_k(group: pd.DataFrame) -> str:
+    """Mean linear top-1 by K, and its spread across init seeds where there is more than one."""
+    by_k = group.groupby("k")
+    text = "mean linear top-1 by K: " + ", ".join(
+        f"K={k}: {v:.4f}" for k, v in by_k["linear_top1"].mean().items())
+    spread = [f"K={k}: {g['linear_top1'].max() - g['linear_top1'].min():.4f}"
+              f" over {g['seed'].nunique()} seeds" for k, g in by_k if g["seed"].nunique() > 1]
+    single = [f"K={k}" for k, g in by_k if g["seed"].nunique() == 1]
+    if spread:
+        text += "; spread across init seeds at the same K: " + ", ".join(spread)
+    if single:
+        text += ("; one init seed only at " + ", ".join(single)
+                 + ": no spread across seeds can be measured there")
+    return text
+
+
+def _anchor_verdict(group: pd.DataFrame) -> str:
+    """One sentence on whether the setting's DeepCluster runs beat the random network, and how far
+    the best one is from the supervised network."""
+    scored = group.dropna(subset=["random_top1"])
+    if scored.empty:
+        text = "no random network was trained on the same data and net, so none is compared."
+    else:
+        beats, n = int((scored["vs_random"] > 0).sum()), len(scored)
+        margins = (f"margins {scored['vs_random'].min():+.4f} to "
+                   f"{scored['vs_random'].max():+.4f}")
+        if beats == 0:
+            text = (f"DeepCluster does not beat the random network here: none of the {n} runs "
+                    f"exceeds its random anchor's top-1 ({margins}).")
+        elif beats < n:
+            text = (f"{beats} of {n} runs beat the random network; the other {n - beats} do not "
+                    f"({margins}).")
+        else:
+            text = f"all {n} runs beat the random network ({margins})."
+    supervised = group.dropna(subset=["supervised_top1"])
+    if supervised.empty:
+        return text + " No supervised network was trained on the same data and net."
+    best = supervised.loc[supervised["linear_top1"].idxmax()]
+    return (text + f" The best run, `{best.run}`, is {best.vs_supervised:+.4f} from the "
+            f"supervised network (`{best.supervised}`, {best.supervised_top1:.4f}).")
+
+
 def write_report(out: Path, table: pd.DataFrame, metrics: pd.DataFrame, quality: pd.DataFrame,
                  interplay: pd.DataFrame, halted: pd.DataFrame, selection: pd.DataFrame,
-                 early_cycle: int) -> Path:
+                 anchors: pd.DataFrame, early_cycle: int) -> Path:
     out = Path(out)
     deep = table[table["method"] == "deepcluster"]
     lines = ["# DeepCluster study", "",
@@ -79,12 +123,7 @@ def write_report(out: Path, table: pd.DataFrame, metrics: pd.DataFrame, quality:
     lines += ["Trained runs next to the initial quality at their own seed and K:", "",
               _table(interplay), ""]
     for setting, group in interplay[interplay["halt"] == 0].groupby("setting", sort=True):
-        by_k = group.groupby("k")["linear_top1"]
-        spread = group.groupby("k")["linear_top1"].agg(lambda v: v.max() - v.min())
-        lines.append(f"- **{setting}, measured:** mean linear top-1 by K: "
-                     + ", ".join(f"K={k}: {v:.4f}" for k, v in by_k.mean().items())
-                     + "; spread across init seeds at the same K: "
-                     + ", ".join(f"K={k}: {v:.4f}" for k, v in spread.items()) + ".")
+        lines.append(f"- **{setting}, measured:** " + _by_k(group) + ".")
     lines += ["", "## 2. Halted vs continuous clustering", "", f"**Paper:** {CLAIMS['halt']}", ""]
     if halted.empty:
         lines += ["No halted run has a continuous twin in this grid.", ""]
@@ -107,11 +146,16 @@ def write_report(out: Path, table: pd.DataFrame, metrics: pd.DataFrame, quality:
               f"`early_nmi` = NMI of the pseudo-labels at cycle {early_cycle}. Spearman rho with "
               "the final linear-probe top-1 across the DeepCluster runs of each setting, 95% "
               "interval (Fisher z, Bonett-Wright SE; none below 4 runs); regret = top-1 lost by "
-              "picking the run with the best signal.", "", _table(selection), ""]
+              "picking the run with the best signal. A halted run reads the same signal as its "
+              "continuous twin when the signal's cycle is before the halt (the runs are "
+              "identical up to it); such tied duplicates are left out (`twins_dropped`).", "",
+              _table(selection), ""]
     for row in selection.itertuples(index=False):
+        dropped = (f" ({row.twins_dropped} halted twin(s) left out)" if row.twins_dropped
+                   else "")
         lines.append(f"- **{row.setting}, `{row.signal}`, measured:** rho = {row.rho:.3f} "
-                     f"[{row.ci_low:.3f}, {row.ci_high:.3f}] over n = {row.n} runs, regret "
-                     f"{row.regret:.4f}.")
+                     f"[{row.ci_low:.3f}, {row.ci_high:.3f}] over n = {row.n} runs{dropped}, "
+                     f"regret {row.regret:.4f}.")
     for setting, group in deep.groupby("setting", sort=True):
         name = setting.replace("/", "-")
         series = {signal: list(zip(group[signal], group["linear_top1"], strict=True))
@@ -120,6 +164,13 @@ def write_report(out: Path, table: pd.DataFrame, metrics: pd.DataFrame, quality:
                chart(series, f"{setting}: signal vs final top-1", "signal (NMI, labelled subset)",
                      "linear top-1", lines=False))
         lines += ["", f"![{setting} selection]({name}-selection.svg)"]
+    lines += ["", "## 4. DeepCluster vs the random and supervised networks", "",
+              f"**Claim (Caron et al., the method's paper):** {CLAIMS['anchors']}", "",
+              "Linear-probe top-1 of each DeepCluster run next to the random network (the same "
+              "net, untrained) and the supervised one, trained on the same data with the same "
+              "net; `vs_*` = the run's top-1 minus the anchor's.", "", _table(anchors), ""]
+    lines += [f"- **{setting}, measured:** {_anchor_verdict(group)}"
+              for setting, group in anchors.groupby("setting", sort=True)]
     path = out / "README.md"
     _write(path, "\n".join(lines) + "\n")
     return path

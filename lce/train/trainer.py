@@ -146,9 +146,12 @@ def _train(run, data: TrainingData, on_cycle: Callable | None) -> TrainResult:
             else:
                 halted = bool(run.halt_clustering) and cycle >= run.halt_clustering
                 if not halted:
-                    pseudo, head_optimizer = _recluster(model, images, run, cycle, seconds)
+                    clustering, head_optimizer = _recluster(model, images, run, cycle, seconds)
+                    pseudo = clustering.assignments
                 metrics = clustering_metrics(pseudo, labels, run.k,
                                              result.pseudo_labels if cycle else None)
+                if not halted:  # what k-means left empty, counted before the refill
+                    metrics["clusters_empty"] = float(clustering.n_empty)
                 metrics["nmi_labelled"] = nmi(pseudo[labelled], labels[labelled])
                 metrics["halted"] = float(halted)
                 targets = pseudo
@@ -168,7 +171,8 @@ def _train(run, data: TrainingData, on_cycle: Callable | None) -> TrainResult:
 
 
 def _recluster(model, images, run, cycle: int, seconds: dict):
-    """Cluster the current features; attach and return a new head and its optimizer."""
+    """Cluster the current features; attach a new head; return the clustering and the head's
+    optimizer."""
     model.top_layer = None
     start = time.perf_counter()
     features = compute_features(model, images)
@@ -179,4 +183,4 @@ def _recluster(model, images, run, cycle: int, seconds: dict):
     clustering = kmeans(x, run.k, run.kmeans_iter, seed, run.kmeans_fraction, run.kmeans_backend)
     seconds["cluster_s"] = time.perf_counter() - start
     model.top_layer = new_head(model.feature_dim, run.k)
-    return clustering.assignments, _sgd(model.top_layer.parameters(), run)
+    return clustering, _sgd(model.top_layer.parameters(), run)

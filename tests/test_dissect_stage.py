@@ -1,0 +1,46 @@
+"""The `dissect` stage's output directory is replaced as a whole, never left half-written."""
+
+import json
+
+import pandas as pd
+import pytest
+
+import stages.dissect as stage
+
+
+def old_outputs(out):
+    out.mkdir(parents=True)
+    for name in ("units", "exemplars", "concepts"):
+        (out / f"{name}.parquet").write_bytes(b"old " + name.encode())
+    (out / "meta.json").write_text('{"old": true}\n')
+    return {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+def test_a_crash_while_writing_leaves_the_old_outputs(tmp_path, monkeypatch):
+    out = tmp_path / "dissect" / "m"
+    before = old_outputs(out)
+    written = []
+
+    def failing_write(frame, path):
+        if written:
+            raise OSError("disk full")
+        written.append(path)
+        path.write_bytes(b"new")
+
+    monkeypatch.setattr(stage, "write_parquet", failing_write)
+    tables = {"units": pd.DataFrame({"unit": [0]}), "exemplars": pd.DataFrame({"unit": [0]})}
+    with pytest.raises(OSError, match="disk full"):
+        stage.write_outputs(out, tables, {"model": "m"})
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert written and written[0].parent != out
+
+
+def test_new_outputs_replace_the_whole_directory(tmp_path):
+    out = tmp_path / "dissect" / "m"
+    old_outputs(out)
+    (tmp_path / "dissect" / ".m.tmp").mkdir()  # left over by a crashed run
+    stage.write_outputs(out, {"units": pd.DataFrame({"unit": [0, 1]})}, {"model": "m"})
+    assert sorted(p.name for p in out.iterdir()) == ["meta.json", "units.parquet"]
+    assert pd.read_parquet(out / "units.parquet")["unit"].tolist() == [0, 1]
+    assert json.loads((out / "meta.json").read_text()) == {"model": "m"}
+    assert sorted(p.name for p in out.parent.iterdir()) == ["m"]
