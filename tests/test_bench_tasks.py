@@ -100,8 +100,8 @@ def test_mean_iou_known_answer():
 
 
 def planted_scenes(n=40, coarse=4, scale=8, seed=0):
-    """Feature maps whose channel k marks where class k lies on a coarse grid; labels (label
-    numbers 0, 7, 9) are the same layout upsampled ``scale`` times."""
+    """Feature maps whose channel k marks where class k lies on a coarse grid; labels (0 for
+    unlabelled, concepts 7 and 9) are the same layout upsampled ``scale`` times."""
     rng = np.random.default_rng(seed)
     layout = rng.integers(0, 3, (n, coarse, coarse))
     maps = np.stack([(layout == k) for k in range(3)], axis=1).astype(np.float32) * 4
@@ -115,6 +115,29 @@ def test_dense_probe_recovers_planted_segmentation():
     idx = np.arange(len(maps))
     miou = dense_miou(maps, labels, idx[:20], idx[20:28], idx[28:], C_GRID, 64, seed=0)
     assert miou > 0.85  # only pixels next to a region border are interpolated ambiguously
+
+
+def test_dense_probe_ignores_unlabelled_pixels():
+    """Label 0 is no class: where unlabelled regions look like a random one of the concepts
+    (as unannotated stuff does), neither training nor the score over the concepts suffers."""
+    maps, labels = planted_scenes()
+    rng = np.random.default_rng(2)
+    unlabelled = labels[:, ::8, ::8] == 0
+    looks_like = rng.integers(1, 3, unlabelled.shape)
+    for k in (1, 2):
+        maps[:, k][unlabelled] = 4.0 * (looks_like[unlabelled] == k)
+    maps[:, 0] = rng.normal(0, 0.05, maps[:, 0].shape)  # no channel marks unlabelled pixels
+    idx = np.arange(len(maps))
+    miou = dense_miou(maps, labels, idx[:20], idx[20:28], idx[28:], C_GRID, 64, seed=0)
+    assert miou > 0.85  # scored as a background class, 0 would bring it under 0.5
+
+
+def test_dense_probe_needs_labelled_pixels():
+    maps, labels = planted_scenes()
+    idx = np.arange(len(maps))
+    labels[28:] = 0
+    with pytest.raises(LCEError, match="held-out images have no labelled pixels"):
+        dense_miou(maps, labels, idx[:20], idx[20:28], idx[28:], C_GRID, 64, seed=0)
 
 
 def test_dense_probe_on_random_features_is_poor():

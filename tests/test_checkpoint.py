@@ -1,12 +1,13 @@
 """The normalized checkpoint format (model.pt + spec.json) and the offline MobileNetV2."""
 
 import json
+from dataclasses import asdict
 
 import pytest
 import torch
 
 from lce.errors import LCEError
-from lce.zoo.checkpoint import load_checkpoint
+from lce.zoo.checkpoint import load_checkpoint, save_checkpoint
 from lce.zoo.loading import build_model, materialize
 from lce.zoo.registry import get_spec
 
@@ -46,6 +47,17 @@ def test_weights_of_another_architecture_are_rejected(tmp_path):
     spec["arch"] = "resnet18"
     spec_path.write_text(json.dumps(spec))
     with pytest.raises(LCEError, match="does not fit resnet18: missing"):
+        load_checkpoint(tmp_path / "m")
+
+
+def test_tensors_of_the_wrong_shape_are_named(tmp_path):
+    written = materialize(get_spec("mobilenetv2-random"), tmp_path / "m")
+    state = torch.load(tmp_path / "m/model.pt", weights_only=True)
+    state["classifier.1.weight"] = torch.zeros(10, 1280)
+    save_checkpoint(tmp_path / "m", state, {k: v for k, v in asdict(written).items()
+                                            if k != "sha256"})
+    with pytest.raises(LCEError, match=r"model.pt: does not fit mobilenet_v2: tensors of the "
+                                       r"wrong shape: classifier\.1\.weight \(10, 1280\) vs"):
         load_checkpoint(tmp_path / "m")
 
 

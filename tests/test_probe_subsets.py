@@ -1,5 +1,8 @@
 """Reader subsets: split, categories, first rows and seeded samples."""
 
+import csv
+import shutil
+
 import pytest
 
 from lce.errors import LCEError
@@ -42,3 +45,46 @@ def test_first_rows_and_seeded_sample(probe_dir):
     assert all(r.split == "train" for r in train.records) and len(train) == 2
     with pytest.raises(LCEError, match="either the first N rows"):
         BrodenProbe(probe_dir, limit=2, sample=2)
+
+
+def test_a_sample_larger_than_the_rows_is_an_error(probe_dir):
+    assert len(BrodenProbe(probe_dir, sample=16)) == 16  # every row is a sample of them all
+    with pytest.raises(LCEError, match=r"index.csv: a sample of 17 rows .* only 16 rows"):
+        BrodenProbe(probe_dir, sample=17)
+    train = len(BrodenProbe(probe_dir, split="train"))
+    with pytest.raises(LCEError, match=rf"a sample of {train + 1} rows .* only {train} rows"):
+        BrodenProbe(probe_dir, split="train", sample=train + 1)
+
+
+def _edit_csv(path, edit):
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        fields, rows = reader.fieldnames, list(reader)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fields)
+        writer.writeheader()
+        writer.writerows(edit(rows))
+
+
+def test_primary_category_is_decided_before_the_category_subset(probe_dir, tmp_path):
+    """A material label that object masks also cover a little stays material: an object-only
+    subset drops it instead of promoting its secondary category."""
+    root = shutil.copytree(probe_dir, tmp_path / "probe")
+    material = next(c for c in BrodenProbe(root).concepts.values() if c.category == "material")
+    _edit_csv(root / "c_object.csv", lambda rows: [*rows, {
+        "code": len(rows) + 1, "number": material.number, "name": material.name,
+        "frequency": 1, "coverage": 1e-6}])
+    assert BrodenProbe(root).concepts[material.number].category == "material"
+    assert material.number not in BrodenProbe(root, categories=["object"]).concepts
+    assert material.number in BrodenProbe(root, categories=["material"]).concepts
+
+
+def test_label_in_no_c_file_takes_the_largest_listed_category(probe_dir, tmp_path):
+    root = shutil.copytree(probe_dir, tmp_path / "probe")
+    concept = next(c for c in BrodenProbe(root).concepts.values() if c.category == "object")
+    _edit_csv(root / "c_object.csv",
+              lambda rows: [r for r in rows if int(r["number"]) != concept.number])
+    _edit_csv(root / "label.csv", lambda rows: [
+        r | {"category": "object(3);material(36)"} if int(r["number"]) == concept.number else r
+        for r in rows])
+    assert BrodenProbe(root).concepts[concept.number].category == "material"

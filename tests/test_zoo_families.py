@@ -72,7 +72,16 @@ def lightly_layout(state, model):
     return {"state_dict": backbone | heads, "epoch": 10}
 
 
-def selav1_layout(state, model):
+def selav1_layout(state):
+    """self-label's Aug++ files (the registered resnet50-10x3k_pp.pth): a torchvision ResNet
+    with a 3000-way pseudo-label head as fc under state_dict, the pseudo-labels in L."""
+    weights = _prefixed(state, "") | {"fc.weight": torch.randn(3000, 512),
+                                      "fc.bias": torch.randn(3000)}
+    return {"state_dict": weights, "L": torch.randint(0, 3000, (10, 64))}
+
+
+def selav1_old_layout(state, model):
+    """self-label's older resnet-10x3k.pth: children by position, ten clustering heads."""
     heads = {f"module.top_layer{i}.weight": torch.randn(30, 512) for i in range(10)}
     return _by_position(state, model, "module.features.") | heads
 
@@ -118,11 +127,18 @@ def _assert_loaded_exactly(directory, original, skip_heads=True):
 def test_family_layout_loads_into_the_original_tensors(key, tmp_path):
     original = _random_model("resnet18")
     layout = FAMILY_CASES[key]
-    raw = layout(original.state_dict(), original) if layout in (lightly_layout, selav1_layout) \
-        else layout(original.state_dict())
     spec = replace(get_spec(key), arch="resnet18")
-    written = materialize(spec, tmp_path / "m",
-                          options=FetchOptions(source=str(_save(tmp_path, raw))))
+    written = materialize(spec, tmp_path / "m", options=FetchOptions(
+        source=str(_save(tmp_path, layout(original.state_dict())))))
+    assert written.missing_keys == ("fc.weight", "fc.bias")
+    _assert_loaded_exactly(tmp_path / "m", original)
+
+
+def test_selav1_older_layout_still_loads(tmp_path):
+    original = _random_model("resnet18")
+    path = _save(tmp_path, selav1_old_layout(original.state_dict(), original))
+    spec = replace(get_spec("resnet50-selav1"), arch="resnet18")
+    written = materialize(spec, tmp_path / "m", options=FetchOptions(source=str(path)))
     assert written.missing_keys == ("fc.weight", "fc.bias")
     _assert_loaded_exactly(tmp_path / "m", original)
 
@@ -236,7 +252,32 @@ def test_every_registered_resnet50_spec_remaps_its_family_layout(key, resnet18):
     spec, model = get_spec(key), resnet18
     state = {k: torch.empty(0) for k in model.state_dict()}
     layout = LAYOUTS[spec.family]
-    raw = layout(state, model) if layout is selav1_layout else layout(state)
+    raw = layout(state)
     remapped = get_family(spec.family).remap(raw, spec, model)
     head = ("fc.",) if spec.family != "torchvision" else spec.drop
     assert set(remapped) == {k for k in state if not (head and k.startswith(head))}
+
+
+@pytest.mark.parametrize(("key", "weights"), [("googlenet-imagenet", "GoogLeNet_Weights"),
+                                              ("inception_v3-imagenet", "Inception_V3_Weights")])
+def test_inception_nets_reload_as_torchvision_builds_them_with_its_weights(
+        key, weights, tmp_path, monkeypatch):
+    """torchvision turns transform_input on (and GoogLeNet's untrained aux heads off) only when
+    it loads ImageNet weights; a materialized checkpoint must reload into that same net."""
+    import torchvision
+
+    spec = get_spec(key)
+    torch.manual_seed(0)
+    published = build_architecture(spec.arch, aux_logits=True, init_weights=False).state_dict()
+    enum = getattr(torchvision.models, weights)
+    monkeypatch.setattr(enum, "get_state_dict", lambda self, **kwargs: published)
+    reference = torchvision.models.get_model(spec.arch, weights=enum.IMAGENET1K_V1).eval()
+    path = _save(tmp_path, published)
+    materialize(replace(spec, sha256=None), tmp_path / "m", options=FetchOptions(source=str(path)))
+    model, saved = load_checkpoint(tmp_path / "m")
+    assert model.transform_input and saved.arch_kwargs["transform_input"]
+    assert model.aux_logits == reference.aux_logits and saved.missing_keys == ()
+    assert model.state_dict().keys() == reference.state_dict().keys()
+    image = torch.rand(1, 3, 112, 112)
+    with torch.no_grad():
+        assert torch.equal(model(image), reference(image))

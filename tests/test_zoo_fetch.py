@@ -111,6 +111,25 @@ def test_sha256_is_recorded_on_first_download_and_checked_after(tmp_path, serve)
         obtain(spec)
 
 
+def test_file_put_in_the_cache_by_hand_is_recorded_on_first_use_and_checked_after(
+        tmp_path, monkeypatch):
+    monkeypatch.setenv("LCE_ZOO_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("LCE_OFFLINE", "1")  # the situation where files are placed by hand
+    path, _ = _swav_file(tmp_path)
+    spec = replace(get_spec("resnet50-swav"), arch="resnet18",
+                   source="http://127.0.0.1:9/weights/model-file.pth")
+    cached = cached_file(spec.key, spec.source)
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(path.read_bytes())
+    assert obtain(spec) == (cached, sha256_of(path))
+    assert cached.with_name(cached.name + ".sha256").read_text().strip() == sha256_of(path)
+    with cached.open("r+b") as fh:
+        fh.seek(1000)
+        fh.write(b"\x00\x01\x02")
+    with pytest.raises(LCEError, match=f"has sha256 .*, expected {sha256_of(path)}"):
+        obtain(spec)
+
+
 def test_published_sha256_mismatch_keeps_the_file_out_of_the_cache(tmp_path, serve):
     path, _ = _swav_file(tmp_path)
     server = serve(path.read_bytes())

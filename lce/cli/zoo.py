@@ -77,6 +77,14 @@ def show(
     fields["download_to"] = str(cached_file(spec.key, spec.source)) if is_url(spec.source) \
         else ""
     fields["cache_root"] = str(cache_root())
-    rows = [(name, ", ".join(map(str, value)) if isinstance(value, tuple) else value)
-            for name, value in fields.items()]
+    rows = [(name, _cell(value)) for name, value in fields.items()]
     emit(["field", "value"], rows, fmt, output)
+
+
+def _cell(value):
+    """One table cell: tuples as comma lists, builder arguments as ``name=value`` pairs."""
+    if isinstance(value, tuple):
+        return ", ".join(map(str, value))
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return value

@@ -105,7 +105,7 @@ def _select_categories(index_path: Path, available: list[str],
 
 
 def _select_rows(records: list[ImageRecord], limit: int | None, sample: int | None,
-                 seed: int) -> list[ImageRecord]:
+                 seed: int, where: Path) -> list[ImageRecord]:
     if limit is not None and sample is not None:
         raise LCEError("choose either the first N rows (limit) or a sample, not both")
     count = limit if limit is not None else sample
@@ -113,8 +113,11 @@ def _select_rows(records: list[ImageRecord], limit: int | None, sample: int | No
         return records
     if count < 1:
         raise LCEError(f"the number of rows to select must be at least 1, got {count}")
-    if limit is not None or count >= len(records):
+    if limit is not None:
         return records[:count]
+    if count > len(records):
+        raise LCEError(f"{where}: a sample of {count} rows was asked for, but only "
+                       f"{len(records)} rows are there to sample from")
     keep = np.random.default_rng(seed).choice(len(records), size=count, replace=False)
     return [records[k] for k in sorted(keep.tolist())]
 
@@ -143,8 +146,8 @@ class BrodenProbe:
         rows = _read_csv(self.index_path, INDEX_FIXED_COLUMNS)
         with self.index_path.open(newline="") as fh:
             header = next(csv.reader(fh))
-        all_categories = [c for c in header if c not in INDEX_FIXED_COLUMNS]
-        self.categories: list[str] = _select_categories(self.index_path, all_categories,
+        self.all_categories = [c for c in header if c not in INDEX_FIXED_COLUMNS]
+        self.categories: list[str] = _select_categories(self.index_path, self.all_categories,
                                                         categories)
         self.records: list[ImageRecord] = []
         for n, row in enumerate(rows, start=2):  # row 1 is the header
@@ -161,7 +164,7 @@ class BrodenProbe:
             )
         if split is not None and not self.records:
             raise LCEError(f"{self.index_path}: no row has split {split!r}")
-        self.records = _select_rows(self.records, limit, sample, seed)
+        self.records = _select_rows(self.records, limit, sample, seed, self.index_path)
         self.image_level = {c for c in self.categories if self._is_image_level(c)}
 
     def _is_image_level(self, category: str) -> bool:
@@ -200,10 +203,13 @@ class BrodenProbe:
     def concepts(self) -> dict[int, Concept]:
         """Label number -> concept, with the primary category taken from the ``c_*`` coverages.
 
-        With a category subset, only concepts whose primary category is selected are listed.
+        The primary category is decided over *every* category's ``c_*`` file, and only then is
+        a category subset applied: a label whose largest coverage is in an unselected category
+        is dropped, not handed to its secondary one. A label in no ``c_*`` file falls back to
+        the category of ``label.csv`` with the largest count (``material(36);object(3)``).
         """
         best: dict[int, tuple[float, str]] = {}
-        for category in self.categories:
+        for category in self.all_categories:
             path = self.root / f"c_{category}.csv"
             if not path.exists():
                 continue
@@ -215,14 +221,27 @@ class BrodenProbe:
                 if number not in best or coverage > best[number][0]:
                     best[number] = (coverage, category)
         concepts = {}
-        for row in self.label_rows:
+        for n, row in enumerate(self.label_rows, start=2):
             number = int(row["number"])
             if number == 0:
                 continue  # label 0 means "unlabelled" and is never a concept
-            category = best.get(number, (0.0, row["category"].split("(")[0]))[1]
+            category = best[number][1] if number in best else self._listed_category(n, row)
             if category in self.categories:
                 concepts[number] = Concept(number, row["name"], category)
         return concepts
+
+    def _listed_category(self, n: int, row: dict[str, str]) -> str:
+        """The category of a ``label.csv`` cell like ``material(36);object(3)`` with the largest
+        count (a bare ``object`` counts as 0)."""
+        counts = []
+        for part in _split_cell(row["category"]):
+            name, _, count = part.partition("(")
+            try:
+                counts.append((int(count.rstrip(")") or 0), name.strip()))
+            except ValueError:
+                raise LCEError(f"{self.root / 'label.csv'}: row {n}: bad category cell "
+                               f"{row['category']!r}") from None
+        return max(counts, key=lambda c: c[0])[1] if counts else ""
 
     def image_path(self, i: int) -> Path:
         return self.root / "images" / self.records[i].image

@@ -154,7 +154,8 @@ CURATED: tuple[ModelSpec, ...] = (
     resnet50("resnet50-selav1", "sela", "http://www.robots.ox.ac.uk/~vgg/research/self-label/"
              "asset/new_models/resnet50-10x3k_pp.pth", family="selav1", display_name="SeLaV1",
              license="see yukimasano/self-label", paper=PAPERS["sela"],
-             notes="10 clustering heads of 3000 (10x3k), Aug++; the heads are dropped"),
+             notes="10x3k clusters, Aug++; a torchvision ResNet-50 whose 3000-way pseudo-label "
+                   "head (fc) is dropped, so the ImageNet classifier is missing"),
     resnet50("resnet50-pirl-vissl", "pirl", f"{FB}/vissl/model_zoo/pirl_jigsaw_4node_"
              "pirl_jigsaw_4node_resnet_22_07_20.34377f59/model_final_checkpoint_phase799.torch",
              family="vissl", epochs=800, display_name="PIRL-VISSL", license="MIT (VISSL)",

@@ -76,6 +76,7 @@ def save_checkpoint(directory: str | Path, state_dict: dict, spec_fields: dict) 
 def load_checkpoint(directory: str | Path):
     """(eval-mode model, spec) from a normalized checkpoint directory, verified and strict."""
     from lce.zoo.fetch import sha256_of
+    from lce.zoo.loading import check_shapes
     from lce.zoo.safe_load import safe_torch_load
 
     directory = Path(directory)
@@ -87,6 +88,7 @@ def load_checkpoint(directory: str | Path):
         raise LCEError(f"{weights}: sha256 {actual} does not match spec.json ({spec.sha256})")
     model = build_architecture(spec.arch, **spec.arch_kwargs)
     state = safe_torch_load(weights, f"checkpoint {directory}")
+    check_shapes(model, state, f"{weights}: does not fit {spec.arch}")
     result = model.load_state_dict(state, strict=False)
     missing = sorted(set(result.missing_keys) - set(spec.missing_keys))
     if missing or result.unexpected_keys:

@@ -79,9 +79,12 @@ def remap_lightly(raw, spec: ModelSpec, model) -> dict:
 
 
 def remap_selav1(raw, spec: ModelSpec, model) -> dict:
-    """SeLa v1 (yukimasano/self-label ``resnetv1``): the torchvision children by position in
-    ``features`` (possibly behind DataParallel's ``module.``), ten clustering heads
-    ``top_layer0..9`` dropped."""
+    """SeLa v1 (yukimasano/self-label). The Aug++ files (``resnet50-10x3k_pp.pth``, the one
+    registered) hold a plain torchvision ResNet-50 under ``state_dict`` whose ``fc`` is a
+    3000-way pseudo-label head, not an ImageNet classifier, so it is dropped (the pseudo-labels
+    themselves sit in ``L``, beside the weights). The older ``resnet-10x3k.pth`` layout is read
+    too: the torchvision children by position in ``features`` (possibly behind DataParallel's
+    ``module.``) and ten clustering heads ``top_layer0..9``, dropped."""
     state = unwrap(raw, spec.containers, spec.key)
     state = {k.removeprefix("module."): v for k, v in state.items()}
     return rename_sequential_children(strip_and_drop(state, spec.prefix, spec.drop), model)
@@ -132,9 +135,10 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
     Family("lightly", "lightly-ai/lightly: backbone. holds the torchvision children",
            remap_lightly, containers=("state_dict",), prefix="backbone.",
            drop=("projection_head", "prediction_head", "backbone_momentum.")),
-    Family("selav1", "yukimasano/self-label resnetv1: children by position in features, "
-           "clustering heads top_layer0..9", remap_selav1, prefix="features.",
-           drop=("top_layer",)),
+    Family("selav1", "yukimasano/self-label: a torchvision ResNet under state_dict with a "
+           "pseudo-label head fc (Aug++ files), or children by position in features with "
+           "clustering heads top_layer0..9 (older files); the heads are dropped", remap_selav1,
+           containers=("state_dict",), prefix="features.", drop=("top_layer", "fc.")),
     Family("deepcluster", "facebookresearch/deepcluster v1: features.module. infix, Sobel "
            "input layers kept, clustering head top_layer dropped", remap_deepcluster,
            containers=("state_dict",), drop=("top_layer.",)),

@@ -4,9 +4,9 @@ installed package, or a local path; then verifying its sha256.
 Downloads land in a cache (``$LCE_ZOO_CACHE``, default ``~/.cache/lce/zoo/<key>/``) through a
 ``.part`` file that a later attempt resumes with an HTTP range request; the file takes its final
 name only once complete and verified, so an interrupted or corrupt download is never used. Where
-no sha256 is published, the one of the first download is recorded beside the file and checked on
-every later use. Without a network the fetch fails at once and says where to put the file by
-hand.
+no sha256 is published, the one of the first download (or of the first use of a file put in the
+cache by hand) is recorded beside the file and checked on every later use. Without a network
+the fetch fails at once and says where to put the file by hand.
 """
 
 from __future__ import annotations
@@ -103,7 +103,13 @@ def obtain(spec: ModelSpec, options: FetchOptions = FetchOptions()) -> tuple[Pat
         path = cached_file(spec.key, source)
         if not path.is_file():
             download(source, path, options, what, expected)
-        expected = expected or _recorded_sha256(path)
+        if not (recorded := _recorded_sha256(path)):
+            # put in the cache by hand (the offline hint says where): recorded on first use like
+            # a download, so that a later change to the file is caught
+            digest = _record_sha256(path, verify_sha256(path, expected, what))
+            log.info("%s: recorded sha256 %s of %s", what, digest[:12], path)
+            return path, digest
+        expected = expected or recorded
     else:
         path = Path(source.removeprefix("file://")).expanduser()
     if not path.is_file():
@@ -111,9 +117,18 @@ def obtain(spec: ModelSpec, options: FetchOptions = FetchOptions()) -> tuple[Pat
     return path, verify_sha256(path, expected, what)
 
 
+def _sha256_record(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
 def _recorded_sha256(path: Path) -> str:
-    record = path.with_name(path.name + ".sha256")
+    record = _sha256_record(path)
     return record.read_text().strip() if record.is_file() else ""
+
+
+def _record_sha256(path: Path, digest: str) -> str:
+    _sha256_record(path).write_text(digest + "\n")
+    return digest
 
 
 def download(url: str, target: Path, options: FetchOptions, what: str, expected: str) -> None:
@@ -146,7 +161,7 @@ def download(url: str, target: Path, options: FetchOptions, what: str, expected:
         part.unlink()
         raise
     os.replace(part, target)
-    target.with_name(target.name + ".sha256").write_text(digest + "\n")
+    _record_sha256(target, digest)
     log.info("%s: downloaded %s (%d bytes, sha256 %s)", what, target, target.stat().st_size,
              digest[:12])
 

@@ -32,14 +32,20 @@ def _listing(keys: list[str], limit: int = 6) -> str:
     return ", ".join(keys[:limit]) + more
 
 
-def load_state(model, state: dict, where: str) -> tuple[str, ...]:
-    """Load ``state`` into ``model``; return the (allowed) missing classifier keys."""
+def check_shapes(model, state: dict, where: str) -> None:
+    """Fail naming the keys whose tensors do not fit ``model`` (``load_state_dict`` would raise
+    a bare RuntimeError even when not strict)."""
     expected = model.state_dict()
     wrong_shape = [f"{k} {tuple(v.shape)} vs {tuple(expected[k].shape)}"
                    for k, v in state.items() if k in expected and v.shape != expected[k].shape]
     if wrong_shape:
         raise LCEError(f"{where}: tensors of the wrong shape: {_listing(wrong_shape)}",
                        hint="the checkpoint is of another architecture or width")
+
+
+def load_state(model, state: dict, where: str) -> tuple[str, ...]:
+    """Load ``state`` into ``model``; return the (allowed) missing classifier keys."""
+    check_shapes(model, state, where)
     result = model.load_state_dict(state, strict=False)
     head_names = getattr(model, "head_modules", HEAD_MODULES)
     heads = tuple(f"{name}." for name, _ in model.named_children() if name in head_names)
@@ -68,7 +74,7 @@ def _build(spec: ModelSpec, seed: int, options: FetchOptions):
     import torch
 
     torch.manual_seed(seed)
-    model = build_architecture(spec.arch)
+    model = build_architecture(spec.arch, **spec.arch_kwargs)
     if spec.source == "random" and not options.source:
         return model.eval(), (), ""
     path, digest = obtain(spec, options)
@@ -93,7 +99,8 @@ def materialize(spec: ModelSpec, directory: str | Path, seed: int = 0,
     if source == "random":
         source = f"random(seed={seed})"
     return save_checkpoint(directory, state, {
-        "key": spec.key, "arch": spec.arch, "method": spec.method, "source": source,
+        "key": spec.key, "arch": spec.arch, "arch_kwargs": spec.arch_kwargs,
+        "method": spec.method, "source": source,
         "mean": spec.mean, "std": spec.std, "layers": spec.layers, "missing_keys": missing,
         "source_sha256": digest,
     })

@@ -28,6 +28,8 @@ class ModelSpec:
     containers: tuple[str, ...] = ()  # nested dict keys to descend into, in order
     prefix: str = ""  # key prefix stripped from every kept key
     drop: tuple[str, ...] = ()  # key prefixes (of the raw keys) that are not part of the net
+    # builder arguments the weights need (torchvision's Inception nets normalize their own input)
+    arch_kwargs: dict = field(default_factory=dict)
     mean: tuple[float, ...] = IMAGENET_MEAN
     std: tuple[float, ...] = IMAGENET_STD
     layers: tuple[str, ...] = ()  # default layers to dissect
