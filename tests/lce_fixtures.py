@@ -97,3 +97,70 @@ def planted_warehouse(directory: Path) -> Path:
     edit_atomically(db, lambda con: insert_profiles(con, profiles))
     edit_atomically(db, lambda con: insert_benchmarks(con, scores))
     return db
+
+
+# A name in two categories, as the seed paper's `food` (material and object): models A and C
+# have material food, B object food, A and D both.
+DUPLICATE_NAMES = """,name,unit,iou,label,category
+0,A(R),0,0.10,food,material
+1,A(R),1,0.12,food,material
+2,A(R),2,0.09,food,object
+3,A(R),3,0.08,dog,object
+4,B(R),0,0.11,food,object
+5,B(R),1,0.07,food,object
+6,B(R),2,0.06,wood,material
+7,C(R),0,0.10,food,material
+8,C(R),1,0.10,dog,object
+9,C(R),2,0.30,-,object
+10,D(R),0,0.05,wood,material
+11,D(R),1,0.05,food,object
+12,D(R),2,0.06,food,material
+"""
+
+# Units (layer -> [(label, category, iou)]) of models A and B as dissected by the pipeline on
+# probe "synthetic", beside their imported profiles on "broden-dissect".
+DISSECTED = {
+    "resnet50-a": {"layer3": [("dog", "object", 0.2), ("sky", "object", 0.1), ("", "", 0.01)],
+                   "layer4": [("dog", "object", 0.15), ("red", "color", 0.06)]},
+    "resnet50-b": {"layer3": [("car", "object", 0.1)],
+                   "layer4": [("car", "object", 0.2), ("sky", "object", 0.03)]},
+}
+
+
+def write_dissection(root: Path, model: str, layers: dict, probe: str = "synthetic"):
+    """A ``dissect@<model>`` output (units.parquet, meta.json) with the given units."""
+    import json
+
+    import pandas as pd
+
+    from lce.io import write_parquet
+    from lce.warehouse.build import DissectionResult
+
+    rows = [(model, layer, unit, 0.5, label, category, iou, iou > 0.04 and bool(label))
+            for layer, units in layers.items() for unit, (label, category, iou) in enumerate(units)]
+    write_parquet(pd.DataFrame(rows, columns=["model", "layer", "unit", "threshold", "label",
+                                              "category", "iou", "interpretable"]),
+                  root / model / "units.parquet")
+    (root / model / "meta.json").write_text(json.dumps(
+        {"model": model, "arch": "tiny", "method": "random", "source": "random", "probe": probe}))
+    return DissectionResult(root / model)
+
+
+def duplicate_names_sources(directory: Path, dissected: bool = True):
+    """Sources of a warehouse holding DUPLICATE_NAMES imported and (unless not ``dissected``)
+    DISSECTED from the pipeline."""
+    from lce.warehouse.build import Sources
+
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "profiles.csv").write_text(DUPLICATE_NAMES)
+    results = [write_dissection(directory / "dissect", model, layers)
+               for model, layers in DISSECTED.items()] if dissected else []
+    return Sources(results=tuple(results), profile_imports=(
+        {"path": str(directory / "profiles.csv"), "format": "mustapha"},))
+
+
+def duplicate_names_warehouse(directory: Path, dissected: bool = True) -> Path:
+    from lce.warehouse.build import build_warehouse
+
+    return build_warehouse(directory / "lce.duckdb",
+                           sources=duplicate_names_sources(directory, dissected))

@@ -80,7 +80,9 @@ def test_model_selection_errors(hand_made):
 def test_elbow_rule():
     assert elbow([100, 40, 10, 8, 7, 6, 5.5]) == 3
     assert elbow([100, 20, 15, 12, 10]) == 2
-    assert elbow([4, 3, 2, 1]) in (1, 2, 3, 4)  # a straight line has no clear elbow
+    assert elbow([4, 3, 2, 1]) == 1               # a straight line has no elbow: one category
+    assert elbow([1.5, 1.0, 0.5, 0.0]) == 1
+    assert elbow([9, 8, 5, 0]) == 1               # nowhere below the chord either
     assert elbow([5, 1]) == 2
 
 
@@ -163,3 +165,22 @@ def test_numpy_statistics_match_scipy_and_sklearn():
     reference = KMeans(3, n_init=10, random_state=0).fit(blobs)
     assert inertia == pytest.approx(reference.inertia_)
     assert len(set(zip(labels, reference.labels_, strict=True))) == 3   # same partition
+
+
+def test_landscape_is_distance_weighted_five_nearest_neighbours():
+    from lce.analysis.correlate import landscape
+
+    points = np.array([[0.0, 0.0], [1, 0], [0, 1], [1, 1], [2, 2], [4, 0]])
+    values = np.array([10.0, 20, 30, 40, 50, 60])
+    xs, ys, z = landscape(points, values, grid=5)
+    assert xs[0] == pytest.approx(-0.6) and xs[-1] == pytest.approx(4.6)   # 15 % padding
+    assert z.shape == (5, 5)
+    # at (xs[1], ys[2]) = (0.7, 1.0) the nearest five leave out (4, 0); weights are 1 / distance
+    gx, gy = xs[1], ys[2]
+    assert (gx, gy) == pytest.approx((0.7, 1.0))
+    d = np.hypot(points[:5, 0] - gx, points[:5, 1] - gy)
+    assert z[2, 1] == pytest.approx((values[:5] / d).sum() / (1 / d).sum())
+    # the centre of a square of four models is equally far from all: their mean
+    _, _, square = landscape(np.array([[0.0, 0], [1, 0], [0, 1], [1, 1]]),
+                             np.array([1.0, 2, 3, 4]), grid=3)
+    assert square[1, 1] == pytest.approx(2.5)

@@ -14,7 +14,7 @@ from lce.analysis.run import AnalysisOptions
 from lce.report.exemplars import exemplar_strips, overlay, top_images
 from lce.report.page import ReportSettings, build_report
 from tests.conftest import run_lce
-from tests.lce_fixtures import planted_warehouse
+from tests.lce_fixtures import duplicate_names_warehouse, planted_warehouse
 
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if shutil.os.path.exists("/usr/bin/chromium") else None)
@@ -41,6 +41,19 @@ def test_report_has_every_figure_and_is_self_contained(report):
     assert "k = 3 (elbow" in page
     assert not re.search(r"""(src|href)=["']?https?:""", page)   # nothing fetched from outside
     assert "many-shot/Cars/top1-accuracy" in page
+
+
+def test_a_name_in_two_categories_is_told_apart(tmp_path):
+    con = duckdb.connect(str(duplicate_names_warehouse(tmp_path / "wh", dissected=False)),
+                         read_only=True)
+    page = build_report(con, AnalysisOptions(), tmp_path / "out",
+                        ReportSettings(landscapes=0, exemplar_units=0)).read_text()
+    con.close()
+    naming = page[page.index("What the components mean"):page.index("<svg", page.index(
+        "What the components mean"))]
+    assert "food (material) (" in naming and "food (object) (" in naming   # top loadings
+    histograms = page[page.index("Concepts per model"):]
+    assert histograms.count("food (material)") >= 2 and "food (object)" in histograms
 
 
 def test_exemplar_helpers_pick_the_strongest_images_and_mark_the_mask():

@@ -15,12 +15,14 @@ CREATE TABLE probes (
     mask_size  INTEGER
 );
 
+-- A concept is a (category, name) pair: Broden gives each name one primary category, but a
+-- published profile may use one name in two (the seed paper's `food`, material and object).
 CREATE TABLE concepts (
     probe    VARCHAR NOT NULL,
     concept  VARCHAR NOT NULL,
     category VARCHAR NOT NULL,   -- primary category (largest coverage in the c_* files)
     number   INTEGER,            -- Broden label number
-    PRIMARY KEY (probe, concept)
+    PRIMARY KEY (probe, concept, category)
 );
 
 CREATE TABLE models (
@@ -106,14 +108,15 @@ CREATE TABLE training_metrics (
 -- Derived tables, written from the `analyze` stage's Parquet (data/analysis/). The LCE recipe is
 -- DESIGN.md section 6; `meta` keys `analysis.*` record the settings they were computed with.
 
--- The Learned Concepts Embedding: one row per (model, concept) with a non-zero count.
+-- The Learned Concepts Embedding: one row per (model, concept) with a non-zero count; concepts
+-- are (category, name) pairs here too.
 CREATE TABLE lce_vectors (
     model    VARCHAR NOT NULL,
     concept  VARCHAR NOT NULL,
     category VARCHAR NOT NULL,
     units    INTEGER NOT NULL,   -- interpretable units labelled with the concept
     value    DOUBLE NOT NULL,    -- the normalised entry of the embedding
-    PRIMARY KEY (model, concept)
+    PRIMARY KEY (model, concept, category)
 );
 
 CREATE TABLE lce_components (
@@ -127,7 +130,7 @@ CREATE TABLE lce_loadings (
     concept   VARCHAR NOT NULL,
     category  VARCHAR NOT NULL,
     loading   DOUBLE NOT NULL,
-    PRIMARY KEY (component, concept)
+    PRIMARY KEY (component, concept, category)
 );
 
 CREATE TABLE lce_coordinates (

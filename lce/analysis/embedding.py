@@ -52,7 +52,9 @@ def kmeans_inertias(values: np.ndarray, k_max: int, seed: int) -> list[float]:
 def elbow(inertias: list[float]) -> int:
     """k at the elbow of a decreasing inertia curve: the point farthest below the chord from the
     first to the last point, both axes scaled to [0, 1] (the "kneedle" rule). Fewer than three
-    points have no elbow: every model then gets its own category."""
+    points have no elbow: every model then gets its own category. A curve nowhere below its chord
+    (a straight line: each k buys as much as the last) has no elbow either, so k = 1; the
+    tolerance keeps rounding noise on such a line from choosing a k at random."""
     n = len(inertias)
     if n < 3:
         return n
@@ -63,6 +65,8 @@ def elbow(inertias: list[float]) -> int:
     x = np.linspace(0, 1, n)
     y = (y - y[-1]) / span                 # 1 at k = 1, 0 at k = k_max
     below_chord = (1 - x) - y              # distance below the straight line from (0,1) to (1,0)
+    if below_chord.max() <= 1e-9:
+        return 1
     return int(np.argmax(below_chord)) + 1
 
 

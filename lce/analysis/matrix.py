@@ -9,12 +9,14 @@ concepts (objects) from swamping the ones with few (colours).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 import duckdb
 import numpy as np
 
 from lce.errors import LCEError
+from lce.warehouse.probes import common_probe
 
 NORMALISATIONS = ("population", "compared", "raw", "proportion")
 
@@ -28,6 +30,10 @@ class MatrixOptions:
 
 @dataclass
 class ConceptMatrix:
+    """Columns are (category, concept) pairs: a published profile may use one name in two
+    categories (the seed paper's ``food`` is a material and an object), and those are two
+    concepts."""
+
     models: list[str]
     concepts: list[str]
     categories: list[str]          # category of each concept
@@ -35,11 +41,24 @@ class ConceptMatrix:
     values: np.ndarray             # the normalised embedding
     probe: str
 
+    @property
+    def labels(self) -> list[str]:
+        return concept_labels(self.concepts, self.categories)
+
+
+def concept_labels(concepts: list[str], categories: list[str]) -> list[str]:
+    """Names to show people: a name found in two categories carries its category,
+    ``food (material)`` and ``food (object)``; every other name is shown as it is."""
+    repeated = Counter(concepts)
+    return [f"{c} ({cat})" if repeated[c] > 1 else c
+            for c, cat in zip(concepts, categories, strict=True)]
+
 
 def resolve_models(con: duckdb.DuckDBPyConnection, names=None, where: str | None = None,
                    probe: str | None = None) -> list[str]:
-    """Model keys from display names or keys, an SQL filter on ``models``, or every model of the
-    (single) probe set; unknown names are an error that lists what is there."""
+    """Model keys from display names or keys, an SQL filter on ``models``, or every model with
+    units (on ``probe`` when given); unknown names are an error that lists what is there. Named
+    models are not filtered by ``probe``: :func:`concept_matrix` checks they were profiled on it."""
     if names:
         rows = con.execute("SELECT model, display_name FROM models").fetchall()
         lookup = {}
@@ -70,28 +89,18 @@ def resolve_models(con: duckdb.DuckDBPyConnection, names=None, where: str | None
     return models
 
 
-def probe_of(con: duckdb.DuckDBPyConnection, models: list[str]) -> str:
-    """The one probe set the models were profiled on; comparing across probes is meaningless."""
-    probes = [r[0] for r in con.execute(
-        "SELECT DISTINCT probe FROM units WHERE list_contains(?, model) ORDER BY 1",
-        [models]).fetchall()]
-    if len(probes) != 1:
-        raise LCEError(f"the models were profiled on {len(probes)} probe sets "
-                       f"({', '.join(probes) or 'none'}); compare models of one probe set",
-                       hint="choose models with --models, or --probe NAME")
-    return probes[0]
-
-
 def concept_matrix(con: duckdb.DuckDBPyConnection, models: list[str],
-                   options: MatrixOptions = MatrixOptions()) -> ConceptMatrix:
+                   options: MatrixOptions = MatrixOptions(),
+                   probe: str | None = None) -> ConceptMatrix:
+    """The matrix of ``models`` on ``probe`` (default: the one probe set they all share)."""
     if options.normalise not in NORMALISATIONS:
         raise LCEError(f"unknown normalisation {options.normalise!r}",
                        hint=f"one of: {', '.join(NORMALISATIONS)}")
-    probe = probe_of(con, models)
+    probe = common_probe(con, models, probe)
     if options.layers:
         have = [r[0] for r in con.execute(
-            "SELECT DISTINCT layer FROM units WHERE list_contains(?, model) ORDER BY 1",
-            [models]).fetchall()]
+            "SELECT DISTINCT layer FROM units WHERE list_contains(?, model) AND probe = ? "
+            "ORDER BY 1", [models, probe]).fetchall()]
         missing = [layer for layer in options.layers if layer not in have]
         if missing:
             raise LCEError(f"layer {missing[0]!r} is not profiled for these models",

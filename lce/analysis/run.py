@@ -107,7 +107,7 @@ class LCEAnalysis:
 
 def run_analysis(con: duckdb.DuckDBPyConnection, options: AnalysisOptions) -> LCEAnalysis:
     models = resolve_models(con, list(options.models), options.where, options.probe)
-    matrix = concept_matrix(con, models, options.matrix)
+    matrix = concept_matrix(con, models, options.matrix, options.probe)
     if not matrix.concepts:
         raise LCEError(f"no unit of the {len(models)} models has IoU > "
                        f"{options.matrix.iou_cutoff} and a label: nothing to embed",

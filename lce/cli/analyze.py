@@ -136,6 +136,7 @@ def neighbors(
     from lce.analysis.correlate import benchmark_directions, benchmark_table
     from lce.analysis.distance import complementary_pairs, nearest, strength
     from lce.analysis.matrix import MatrixOptions, concept_matrix, resolve_models
+    from lce.warehouse.probes import common_probe
 
     if model is None and not complementary:
         raise LCEError("name a MODEL, or pass --complementary")
@@ -143,14 +144,13 @@ def neighbors(
     try:
         names = [n.strip() for n in models.split(",") if n.strip()] if models else []
         key = resolve_models(con, [model])[0] if model else None
-        if key and not names and not where and not probe:
-            probe = con.execute("SELECT any_value(probe) FROM units WHERE model = ?",
-                                [key]).fetchone()[0]
+        if key and not names and not where:
+            probe = common_probe(con, [key], probe)   # MODEL's neighbours on its probe set
         selected = resolve_models(con, names, where, probe)
         if key and key not in selected:
             selected.append(key)
         matrix = concept_matrix(con, selected, MatrixOptions(iou_cutoff=iou_cutoff,
-                                                             normalise=normalise))
+                                                             normalise=normalise), probe)
         if complementary:
             scores = benchmark_table(con, selected)
             pairs = complementary_pairs(matrix.models, matrix.values,

@@ -15,8 +15,11 @@ from lce.cli.output import Format, FormatOption, OutputOption, emit
 from lce.errors import LCEError
 from lce.warehouse.canned import run_canned
 from lce.warehouse.connect import open_readonly
+from lce.warehouse.probes import common_probe
 
 LayerOption = Annotated[str | None, typer.Option("--layer", help="Only this layer.")]
+ProbeOption = Annotated[str | None, typer.Option(
+    "--probe", help="Probe set to read (default: the only one the model(s) were profiled on).")]
 
 
 def model_key(con, name: str) -> str:
@@ -32,12 +35,17 @@ def model_key(con, name: str) -> str:
     return rows[0][0]
 
 
-def show(ctx: typer.Context, name: str, fmt: Format, output, **parameters) -> None:
+def show(ctx: typer.Context, name: str, fmt: Format, output, probe: str | None = None,
+         **parameters) -> None:
+    """Run a canned analysis; the ones about models read one probe set (``probe``, else the
+    models' only common one)."""
     con = open_readonly(ctx.obj.db)
     try:
-        for key in ("model", "a", "b"):
-            if key in parameters:
-                parameters[key] = model_key(con, parameters[key])
+        keys = [key for key in ("model", "a", "b") if key in parameters]
+        for key in keys:
+            parameters[key] = model_key(con, parameters[key])
+        if keys:
+            parameters["probe"] = common_probe(con, [parameters[k] for k in keys], probe)
         columns, rows = run_canned(con, name, **parameters)
     finally:
         con.close()
@@ -56,28 +64,31 @@ def concepts(
     ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="Model key or display name.")],
     layer: LayerOption = None,
+    probe: ProbeOption = None,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N commonest.")] = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
     """The concepts a model's interpretable units detect, with unit counts and IoU."""
-    show(ctx, "concepts", fmt, output, model=model, layer=layer, top=top)
+    show(ctx, "concepts", fmt, output, probe, model=model, layer=layer, top=top)
 
 
 @app.command("units")
 def units(
     ctx: typer.Context,
     model: Annotated[str, typer.Argument(help="Model key or display name.")],
-    concept: Annotated[str | None, typer.Option("--concept", help="Only units labelled C.")
-                       ] = None,
+    concept: Annotated[str | None, typer.Option(
+        "--concept", help="Only units labelled C; 'food (object)' picks one category of a name "
+        "found in two.")] = None,
     layer: LayerOption = None,
+    probe: ProbeOption = None,
     top: Annotated[int | None, typer.Option("--top", min=1, help="Only the N best units.")
                    ] = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
     """A model's units with their best label and IoU, best first."""
-    show(ctx, "units", fmt, output, model=model, concept=concept, layer=layer, top=top)
+    show(ctx, "units", fmt, output, probe, model=model, concept=concept, layer=layer, top=top)
 
 
 @app.command("compare")
@@ -85,8 +96,9 @@ def compare(
     ctx: typer.Context,
     a: Annotated[str, typer.Argument(help="First model.")],
     b: Annotated[str, typer.Argument(help="Second model.")],
+    probe: ProbeOption = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
-    """Shared and distinct concepts of two models."""
-    show(ctx, "compare", fmt, output, a=a, b=b)
+    """Shared and distinct concepts of two models (on the one probe set both were profiled on)."""
+    show(ctx, "compare", fmt, output, probe, a=a, b=b)

@@ -75,14 +75,17 @@ def elbow_curve(inertias, chosen: int, rule: str = "elbow") -> str:
     return to_svg(fig)
 
 
-def loadings_by_category(concepts, categories, loadings: np.ndarray, top: int = 12) -> str:
-    """Each component's largest loadings (by magnitude), bars coloured by concept category."""
+def loadings_by_category(labels, categories, loadings: np.ndarray, top: int = 12) -> str:
+    """Each component's largest loadings (by magnitude), bars coloured by concept category.
+
+    ``labels`` must be unique (``ConceptMatrix.labels``): bars with equal names would be drawn
+    on one row."""
     plt = _pyplot()
     n = loadings.shape[0]
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.0), squeeze=False)
     for c, ax in enumerate(axes[0]):
         order = np.argsort(-np.abs(loadings[c]))[:top][::-1]
-        ax.barh([concepts[j] for j in order], loadings[c, order],
+        ax.barh([labels[j] for j in order], loadings[c, order],
                 color=[CATEGORY_COLOURS.get(categories[j], "#7f7f7f") for j in order])
         ax.set_title(f"PC{c + 1}: top loadings")
         ax.tick_params(axis="y", labelsize=7)
@@ -137,14 +140,14 @@ def landscapes(panels) -> str:
     return to_svg(fig)
 
 
-def concept_histogram(concepts, categories, counts: np.ndarray, title: str,
+def concept_histogram(labels, categories, counts: np.ndarray, title: str,
                       top: int = 20) -> str:
-    """The commonest concepts of one model's interpretable units."""
+    """The commonest concepts of one model's interpretable units (unique ``labels``, as above)."""
     plt = _pyplot()
     order = np.argsort(-counts, kind="stable")[:top]
     order = [j for j in order if counts[j] > 0][::-1]
     fig, ax = plt.subplots(figsize=(4.2, 0.18 * max(len(order), 4) + 0.8))
-    ax.barh([concepts[j] for j in order], counts[order],
+    ax.barh([labels[j] for j in order], counts[order],
             color=[CATEGORY_COLOURS.get(categories[j], "#7f7f7f") for j in order])
     ax.set_title(title, fontsize=9)
     ax.set_xlabel("units")

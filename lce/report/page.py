@@ -67,10 +67,10 @@ def _naming(result: LCEAnalysis) -> str:
         profile = sorted((r for r in result.profile_correlations
                           if r[0] == c + 1 and r[4] is not None), key=lambda r: -abs(r[4]))[:3]
         top = np.argsort(-np.abs(p.loadings[c]))[:5]
+        labels = result.matrix.labels
         rows.append((f"PC{c + 1}", float(p.explained_variance_ratio[c]),
                      ", ".join(f"{r[2]} (r = {r[4]:+.2f})" for r in profile),
-                     ", ".join(f"{result.matrix.concepts[j]} ({p.loadings[c, j]:+.2f})"
-                               for j in top)))
+                     ", ".join(f"{labels[j]} ({p.loadings[c, j]:+.2f})" for j in top)))
     return _table(["component", "explained variance", "correlates with", "top loadings"], rows)
 
 
@@ -105,8 +105,9 @@ def _exemplars(con, result: LCEAnalysis, settings: ReportSettings) -> str:
             continue
         units = con.execute("""
             SELECT layer, unit, label, iou, threshold FROM units
-            WHERE model = ? AND interpretable AND threshold IS NOT NULL
-            ORDER BY iou DESC, layer, unit LIMIT ?""", [model, settings.exemplar_units]).fetchall()
+            WHERE model = ? AND probe = ? AND interpretable AND threshold IS NOT NULL
+            ORDER BY iou DESC, layer, unit LIMIT ?""",
+            [model, result.matrix.probe, settings.exemplar_units]).fetchall()
         log.info("exemplars of %s: %d units", model, len(units))
         for ex in exemplar_strips(checkpoint, probe, units, settings.exemplar_images):
             parts.append(f"<div class='strip'><b>{html.escape(model)}</b> {ex.layer} unit "
@@ -124,7 +125,7 @@ def render(con, result: LCEAnalysis, settings: ReportSettings, meta: dict) -> st
                                ).fetchall())
     names = [display.get(model, model) for model in m.models]
     histograms = "".join(
-        f"<figure>{figures.concept_histogram(m.concepts, m.categories, m.counts[i], name)}"
+        f"<figure>{figures.concept_histogram(m.labels, m.categories, m.counts[i], name)}"
         "</figure>" for i, name in enumerate(names))
     sections = [
         f"<h1>Learned Concepts Embedding</h1><p class='meta'>{len(m.models)} models on probe "
@@ -144,7 +145,7 @@ def render(con, result: LCEAnalysis, settings: ReportSettings, meta: dict) -> st
         "<h2>What the components mean</h2>", _naming(result),
         f"<div class='grid'><figure>{figures.category_loadings(m.categories, p.loadings)}"
         f"</figure></div>",
-        f"<figure>{figures.loadings_by_category(m.concepts, m.categories, p.loadings)}</figure>",
+        f"<figure>{figures.loadings_by_category(m.labels, m.categories, p.loadings)}</figure>",
         f"<figure>{_heatmap(result.profile_correlations, n_comp, 'components vs profile')}"
         "</figure>",
         "<h2>Components and benchmarks</h2>",

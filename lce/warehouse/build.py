@@ -19,7 +19,7 @@ import duckdb
 from lce import __version__
 from lce.errors import LCEError
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"   # 3: concepts keyed by (name, category)
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "warehouse" / "schema.sql"
 BENCHMARK_FIELDS = ["model", "task", "dataset", "metric", "value", "higher_is_better", "source"]
 ANALYSIS_TABLES = ("lce_vectors", "lce_components", "lce_loadings", "lce_coordinates",
@@ -138,6 +138,26 @@ def load_training_run(con, directory: Path) -> None:
     con.execute("INSERT INTO training_metrics SELECT run, cycle, metric, value FROM metrics "
                 "ORDER BY cycle, metric")
     con.unregister("metrics")
+
+
+def save_analysis(result, directory: Path) -> None:
+    """Write an :class:`~lce.analysis.run.LCEAnalysis` as the ``<table>.parquet`` files and
+    ``settings.json`` that :func:`load_analysis` reads, with the columns of the schema."""
+    import pandas as pd
+
+    from lce.io import atomic_path, write_parquet
+
+    schema = duckdb.connect()
+    try:
+        create_schema(schema)
+        for table, records in result.tables().items():
+            columns = [r[0] for r in schema.execute(f"DESCRIBE {table}").fetchall()]
+            write_parquet(pd.DataFrame.from_records(records, columns=columns),
+                          Path(directory) / f"{table}.parquet")
+    finally:
+        schema.close()
+    with atomic_path(Path(directory) / "settings.json") as tmp:
+        tmp.write_text(json.dumps(result.settings(), indent=2, sort_keys=True) + "\n")
 
 
 def load_analysis(con, directory: Path) -> None:

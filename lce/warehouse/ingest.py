@@ -29,11 +29,20 @@ def insert_profiles(con: duckdb.DuckDBPyConnection, profiles: ImportedProfiles) 
     for table in ("units", "unit_categories", "layers", "unit_concepts"):
         con.execute(f"DELETE FROM {table} WHERE probe = ? AND list_contains(?, model)",
                     [probe, models])  # noqa: S608 - fixed table names
-    con.execute("DELETE FROM models WHERE list_contains(?, model)", [models])
+    # A model still profiled on another probe set (dissected by this pipeline, say) keeps its
+    # row: its architecture, method and origin describe the checkpoint, not this import. The
+    # import only fills what the row lacks, such as the paper's name for a dissected model.
+    con.execute("DELETE FROM models WHERE list_contains(?, model) "
+                "AND model NOT IN (SELECT model FROM layers)", [models])
+    rows = [(m, profiles.arch, profiles.source, profiles.display_names.get(m, m)) for m in models]
     con.executemany(
-        "INSERT INTO models (model, arch, method, source, origin, display_name) "
-        "VALUES (?, ?, NULL, ?, 'imported', ?)",
-        [(m, profiles.arch, profiles.source, profiles.display_names.get(m, m)) for m in models])
+        "INSERT OR IGNORE INTO models (model, arch, method, source, origin, display_name) "
+        "VALUES (?, ?, NULL, ?, 'imported', ?)", rows)
+    con.executemany(
+        "UPDATE models SET arch = coalesce(arch, $arch), display_name = CASE "
+        "WHEN display_name IS NULL OR display_name = model THEN $name ELSE display_name END "
+        "WHERE model = $model",
+        [{"model": m, "arch": arch, "name": name} for m, arch, _, name in rows])
     con.execute("INSERT OR IGNORE INTO probes (probe, path) VALUES (?, ?)",
                 [probe, profiles.source])
     con.register("imported_units", units)
@@ -43,10 +52,11 @@ def insert_profiles(con: duckdb.DuckDBPyConnection, profiles: ImportedProfiles) 
     con.execute("""
         INSERT INTO units SELECT model, layer, $probe, unit, threshold, label, category, iou,
                interpretable, null_iou FROM imported_units""", {"probe": probe})
+    # A published name may label two categories (the seed paper's `food`): two concepts.
     con.execute("""
         INSERT OR IGNORE INTO concepts (probe, concept, category)
-        SELECT $probe, label, min(category) FROM imported_units
-        WHERE label IS NOT NULL AND category IS NOT NULL GROUP BY label ORDER BY label
+        SELECT DISTINCT $probe, label, category FROM imported_units
+        WHERE label IS NOT NULL AND category IS NOT NULL ORDER BY label, category
     """, {"probe": probe})
     con.unregister("imported_units")
     if profiles.unit_categories is not None:
@@ -58,8 +68,8 @@ def insert_profiles(con: duckdb.DuckDBPyConnection, profiles: ImportedProfiles) 
             FROM imported_categories""", {"probe": probe})
         con.execute("""
             INSERT OR IGNORE INTO concepts (probe, concept, category)
-            SELECT $probe, label, min(category) FROM imported_categories
-            WHERE label IS NOT NULL GROUP BY label ORDER BY label""", {"probe": probe})
+            SELECT DISTINCT $probe, label, category FROM imported_categories
+            WHERE label IS NOT NULL ORDER BY label, category""", {"probe": probe})
         con.unregister("imported_categories")
     return len(models)
 
