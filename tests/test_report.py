@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from lce.analysis.run import AnalysisOptions
-from lce.report.exemplars import exemplar_strips, overlay, top_images
+from lce.report.exemplars import candidate_images, exemplar_strips, overlay, top_images
 from lce.report.page import ReportSettings, build_report
 from tests.conftest import run_lce
 from tests.lce_fixtures import duplicate_names_warehouse, planted_warehouse
@@ -80,6 +80,44 @@ def test_exemplar_strips_from_a_real_checkpoint(tiny_probe, tmp_path):
     assert [(s.unit, s.label) for s in strips] == [(3, "dog"), (7, None)]
     png = Image.open(io.BytesIO(base64.b64decode(strips[0].png_base64)))
     assert png.size == (3 * 116, 112)
+
+
+def test_candidate_images_are_the_stored_top_images_of_the_units():
+    import pandas as pd
+
+    table = pd.DataFrame({"layer": ["l"] * 6 + ["m"] * 3, "unit": [0, 0, 0, 1, 1, 1, 0, 0, 0],
+                          "rank": [1, 2, 3] * 3, "image_index": [5, 2, 9, 2, 7, 1, 4, 4, 4]})
+    units = [("l", 0, "a", 0.2, 1.0), ("l", 1, "b", 0.1, 1.0)]
+    assert candidate_images(table, units, 2) == [2, 5, 7]
+    assert candidate_images(table, units, 3) == [1, 2, 5, 7, 9]
+    assert candidate_images(table, units, 4) is None   # fewer ranks stored than asked for
+    assert candidate_images(table, [("l", 2, "c", 0.1, 1.0)], 2) is None   # unit not stored
+
+
+def test_exemplar_strips_from_candidates_equal_those_of_the_whole_probe(tiny_probe, tmp_path):
+    import torch
+
+    from lce.dissect.capture import LayerCapture, image_batches, to_input
+    from lce.probe.broden import BrodenProbe
+    from lce.zoo.checkpoint import load_checkpoint
+    from lce.zoo.loading import materialize
+    from lce.zoo.registry import get_spec
+
+    materialize(get_spec("mobilenetv2-random"), tmp_path / "ckpt")
+    probe = BrodenProbe(tiny_probe)
+    units = [("features.14", 3, "dog", 0.1, 0.0), ("features.14", 7, None, 0.05, 0.0)]
+    model, spec = load_checkpoint(tmp_path / "ckpt")
+    with LayerCapture(model, ["features.14"]) as capture, torch.no_grad():
+        maps = []
+        for _, images in image_batches(probe, 8):
+            model(to_input(images, spec.mean, spec.std, "cpu"))
+            maps.append(capture.outputs["features.14"][:, [3, 7]].float())
+    maps = torch.cat(maps).numpy()
+    top = sorted({int(i) for u in range(2) for i in top_images(maps[:, u], 3)})
+    assert len(top) < len(probe)
+    whole = exemplar_strips(tmp_path / "ckpt", probe, units, n_images=3)
+    subset = exemplar_strips(tmp_path / "ckpt", probe, units, n_images=3, candidates=top)
+    assert [s.png_base64 for s in subset] == [s.png_base64 for s in whole]
 
 
 def test_lce_report_command(tmp_path):

@@ -49,23 +49,41 @@ def strip_png(tiles: list[np.ndarray], size: int = 112) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+def candidate_images(exemplars, units: list[tuple], n_images: int) -> list[int] | None:
+    """Probe indices that hold every unit's top ``n_images``, from the dissection's exemplars
+    table (``exemplars.parquet``: layer, unit, rank, image_index), so that only those images
+    need a forward pass. None when the table cannot tell (a unit with fewer ranks stored)."""
+    wanted = {(layer, unit) for layer, unit, *_ in units}
+    rows = exemplars[[(layer, unit) in wanted
+                      for layer, unit in zip(exemplars["layer"], exemplars["unit"], strict=True)]]
+    stored = rows.groupby(["layer", "unit"]).size()
+    if len(stored) < len(wanted) or (stored < n_images).any():
+        return None
+    return sorted(set(rows.loc[rows["rank"] <= n_images, "image_index"].astype(int)))
+
+
 def exemplar_strips(checkpoint_dir, probe, units: list[tuple], n_images: int,
-                    batch_size: int = 16) -> list[Exemplar]:
-    """Strips for ``units`` = [(layer, unit, label, iou, threshold)] of one model."""
+                    candidates: list[int] | None = None, batch_size: int = 16) -> list[Exemplar]:
+    """Strips for ``units`` = [(layer, unit, label, iou, threshold)] of one model.
+
+    ``candidates`` (see :func:`candidate_images`) limits the forward pass to the images known to
+    contain every unit's top ones; by default every probe image is run through the model."""
     import torch
 
-    from lce.dissect.capture import LayerCapture, image_batches, to_input
+    from lce.dissect.capture import LayerCapture, to_input
     from lce.dissect.resize import resize  # the filter the dissection thresholds
     from lce.zoo.checkpoint import load_checkpoint
 
     if not units:
         return []
+    indices = list(range(len(probe))) if candidates is None else list(candidates)
     model, spec = load_checkpoint(checkpoint_dir)
     layers = sorted({u[0] for u in units})
     wanted = {layer: [u[1] for u in units if u[0] == layer] for layer in layers}
     chunks = {layer: [] for layer in layers}
     with LayerCapture(model, layers) as capture, torch.no_grad():
-        for _, images in image_batches(probe, batch_size):
+        for start in range(0, len(indices), batch_size):
+            images = np.stack([probe.image(i) for i in indices[start:start + batch_size]])
             model(to_input(images, spec.mean, spec.std, "cpu"))
             for layer in layers:
                 chunks[layer].append(capture.outputs[layer][:, wanted[layer]].float())
@@ -73,11 +91,10 @@ def exemplar_strips(checkpoint_dir, probe, units: list[tuple], n_images: int,
     strips = []
     for layer, unit, label, iou, threshold in units:
         maps = acts[layer][:, wanted[layer].index(unit)]
-        chosen = top_images(maps.numpy(), n_images)
         tiles = []
-        for i in chosen:
-            image = probe.image(int(i))
-            up = resize(maps[int(i)][None, None], image.shape[:2])[0, 0].numpy()
+        for pos in top_images(maps.numpy(), n_images).tolist():
+            image = probe.image(indices[pos])
+            up = resize(maps[pos][None, None], image.shape[:2])[0, 0].numpy()
             tiles.append(overlay(image, up > threshold))
         strips.append(Exemplar(layer, unit, label, iou, strip_png(tiles)))
     return strips

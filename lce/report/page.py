@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from lce.analysis.correlate import landscape
 from lce.analysis.run import AnalysisOptions, LCEAnalysis, run_analysis
 from lce.io import atomic_path
 from lce.progress import get_logger
 from lce.report import figures
-from lce.report.exemplars import exemplar_strips
+from lce.report.exemplars import candidate_images, exemplar_strips
 
 log = get_logger("lce.report")
 
@@ -34,6 +35,7 @@ class ReportSettings:
     exemplar_images: int = 5
     landscapes: int = 4
     checkpoints: dict[str, Path] = field(default_factory=dict)   # model -> checkpoint dir
+    exemplar_tables: dict[str, Path] = field(default_factory=dict)  # model -> exemplars.parquet
     probe_dir: Path | None = None
 
 
@@ -109,7 +111,11 @@ def _exemplars(con, result: LCEAnalysis, settings: ReportSettings) -> str:
             ORDER BY iou DESC, layer, unit LIMIT ?""",
             [model, result.matrix.probe, settings.exemplar_units]).fetchall()
         log.info("exemplars of %s: %d units", model, len(units))
-        for ex in exemplar_strips(checkpoint, probe, units, settings.exemplar_images):
+        table = settings.exemplar_tables.get(model)
+        candidates = (candidate_images(pd.read_parquet(table), units, settings.exemplar_images)
+                      if table is not None and Path(table).is_file() else None)
+        for ex in exemplar_strips(checkpoint, probe, units, settings.exemplar_images,
+                                  candidates):
             parts.append(f"<div class='strip'><b>{html.escape(model)}</b> {ex.layer} unit "
                          f"{ex.unit}: {html.escape(ex.label or '-')} (IoU {ex.iou:.3f})"
                          f"<img alt='exemplars of {html.escape(model)} unit {ex.unit}' "

@@ -8,6 +8,7 @@ from lce.params import model_params, report_params
 from lce.report.page import ReportSettings
 
 PROBE_DIR = Path("data/probe")
+DISSECT_DIR = Path("data/dissect")  # each model's exemplars.parquet: its units' top images
 
 
 def settings_from_params(params: dict) -> ReportSettings:
@@ -17,4 +18,5 @@ def settings_from_params(params: dict) -> ReportSettings:
         exemplar_units=r.exemplar_units, exemplar_images=r.exemplar_images,
         landscapes=r.landscapes,
         checkpoints={key: Path(m.weights) for key, m in models.items()},
+        exemplar_tables={key: DISSECT_DIR / key / "exemplars.parquet" for key in models},
         probe_dir=PROBE_DIR if PROBE_DIR.is_dir() else None)
