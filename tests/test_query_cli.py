@@ -39,6 +39,15 @@ def test_csv_json_jsonl_markdown(warehouse_db):
     assert md[2] == "| mobilenetv2-imagenet | 160 |"
 
 
+def test_table_prints_values_that_look_like_markup_as_they_are(warehouse_db):
+    result = run_lce("--db", str(warehouse_db), "query",
+                     "select '[bold]x[/bold]' as \"[i]h\", ':smile:' as e, 'a[1]' as b")
+    assert result.returncode == 0, result.stderr
+    header, _, row = result.stdout.splitlines()[:3]
+    assert "[i]h" in header
+    assert "[bold]x[/bold]" in row and ":smile:" in row and "a[1]" in row
+
+
 def test_named_parameters_and_stdin(warehouse_db):
     result = run_lce("--db", str(warehouse_db), "query", "-", "-p", "m=mobilenetv2-random",
                      "-p", "k=3", "-f", "json",

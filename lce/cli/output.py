@@ -81,15 +81,19 @@ def render(columns: list[str], rows: list[tuple], fmt: Format) -> str:
 
 
 def _rich_table(columns: list[str], rows: list[tuple]) -> str:
+    """A rich table of the values as they are: cells are ``Text``, so data that looks like
+    rich markup (``[bold]``) or an emoji code (``:smile:``) is printed, not interpreted."""
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(show_edge=False, header_style="bold")
     for column in columns:
-        table.add_column(column)
+        table.add_column(Text(column))
     for row in rows:
-        table.add_row(*(_cell(v) for v in row))
-    console = Console(file=io.StringIO(), width=200, color_system=None)
+        table.add_row(*(Text(_cell(v)) for v in row))
+    console = Console(file=io.StringIO(), width=200, color_system=None, markup=False,
+                      emoji=False, highlight=False)
     console.print(table)
     return console.file.getvalue()
 
