@@ -48,6 +48,20 @@ def test_table_prints_values_that_look_like_markup_as_they_are(warehouse_db):
     assert "[bold]x[/bold]" in row and ":smile:" in row and "a[1]" in row
 
 
+def test_text_table_aligns_columns_without_wrapping():
+    from lce.cli.output import Format, render
+
+    long = "x" * 300
+    text = render(["name", "n"], [("日本", 1), ("line\nbreak", None), (long, 2.5)], Format.table)
+    lines = text.splitlines()
+    assert len(lines) == 5                      # header, rule, one line per row: never wrapped
+    assert lines[0] == " name" + " " * 297 + "┃ n"
+    # the separator sits after 300 display columns on every row; 日本 takes four of them
+    assert lines[2] == " 日本" + " " * 297 + "│ 1"
+    assert lines[3] == " line break" + " " * 291 + "│"
+    assert lines[4] == " " + long + " │ 2.5"
+
+
 def test_named_parameters_and_stdin(warehouse_db):
     result = run_lce("--db", str(warehouse_db), "query", "-", "-p", "m=mobilenetv2-random",
                      "-p", "k=3", "-f", "json",

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import math
+import unicodedata
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -77,25 +78,31 @@ def render(columns: list[str], rows: list[tuple], fmt: Format) -> str:
             return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n"
         return (line(columns) + line(["---"] * len(columns))
                 + "".join(line([_cell(v) for v in row]) for row in rows))
-    return _rich_table(columns, rows)
+    return _text_table(columns, rows)
 
 
-def _rich_table(columns: list[str], rows: list[tuple]) -> str:
-    """A rich table of the values as they are: cells are ``Text``, so data that looks like
-    rich markup (``[bold]``) or an emoji code (``:smile:``) is printed, not interpreted."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
+def _text_table(columns: list[str], rows: list[tuple]) -> str:
+    """An aligned text table, one line per row (never wrapped, so it greps and pipes well).
 
-    table = Table(show_edge=False, header_style="bold")
-    for column in columns:
-        table.add_column(Text(column))
-    for row in rows:
-        table.add_row(*(Text(_cell(v)) for v in row))
-    console = Console(file=io.StringIO(), width=200, color_system=None, markup=False,
-                      emoji=False, highlight=False)
-    console.print(table)
-    return console.file.getvalue()
+    Written here rather than with rich: rich measures and wraps every cell, which costs more than
+    the query itself for results of a few hundred rows. Values are printed as they are."""
+    cells = [[_cell(v).replace("\n", " ") for v in row] for row in rows]
+    widths = [max([_display_width(c)] + [_display_width(r[j]) for r in cells])
+              for j, c in enumerate(columns)]
+
+    def line(values, separator):
+        padded = (v + " " * (w - _display_width(v)) for v, w in zip(values, widths, strict=True))
+        return (" " + separator.join(padded)).rstrip() + "\n"
+
+    rule = "━" + "━╇━".join("━" * w for w in widths) + "━\n"
+    return line(columns, " ┃ ") + rule + "".join(line(r, " │ ") for r in cells)
+
+
+def _display_width(text: str) -> int:
+    """Terminal columns of ``text``: East Asian wide and full-width characters take two."""
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def emit(columns: list[str], rows: list[tuple], fmt: Format = Format.table,
