@@ -46,14 +46,9 @@ def pearson(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 def ranks(values: np.ndarray) -> np.ndarray:
     """Average ranks (ties share the mean of their positions), 1-based."""
-    order = np.argsort(values, kind="stable")
-    ranked = np.empty(len(values))
-    ranked[order] = np.arange(1, len(values) + 1)
-    for value in np.unique(values):
-        tied = values == value
-        if tied.sum() > 1:
-            ranked[tied] = ranked[tied].mean()
-    return ranked
+    _, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    last = np.cumsum(counts)                  # 1-based rank of each distinct value's last copy
+    return ((last - counts + 1 + last) / 2)[inverse.reshape(-1)]
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
