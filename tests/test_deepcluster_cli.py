@@ -29,23 +29,26 @@ def load_training_tables(db, run_dirs):
     return db
 
 
+def write_run(root, run, method, k, seed, signal, top1, halt=0):
+    """A run's folder: per-cycle metrics (signal at cycle 0, 1 - signal at cycle 1) and run.json."""
+    rows = [(run, c, "nmi_labels", 0.1 * c) for c in range(3)]
+    rows += [(run, c, "nmi_prev", 0.5 + 0.1 * c) for c in range(1, 3)]
+    if signal is not None:
+        rows += [(run, 0, "nmi_labelled", signal), (run, 1, "nmi_labelled", 1 - signal)]
+    rows.append((run, 2, "linear_top1", top1))
+    folder = root / run
+    write_parquet(pd.DataFrame(rows, columns=["run", "cycle", "metric", "value"]).astype(
+        {"cycle": "int32"}), folder / "metrics.parquet")
+    (folder / "run.json").write_text(json.dumps(
+        {"method": method, "dataset": "mnist5k", "arch": "lenet", "k": k, "seed": seed,
+         "halt_clustering": halt}))
+    return folder
+
+
 @pytest.fixture(scope="module")
 def training_db(tmp_path_factory):
     root = tmp_path_factory.mktemp("train")
-    folders = []
-    for run, (method, k, seed, signal, top1) in RUNS.items():
-        rows = [(run, c, "nmi_labels", 0.1 * c) for c in range(3)]
-        rows += [(run, c, "nmi_prev", 0.5 + 0.1 * c) for c in range(1, 3)]
-        if signal is not None:
-            rows += [(run, 0, "nmi_labelled", signal), (run, 1, "nmi_labelled", 1 - signal)]
-        rows.append((run, 2, "linear_top1", top1))
-        folder = root / run
-        write_parquet(pd.DataFrame(rows, columns=["run", "cycle", "metric", "value"]).astype(
-            {"cycle": "int32"}), folder / "metrics.parquet")
-        (folder / "run.json").write_text(json.dumps(
-            {"method": method, "dataset": "mnist5k", "arch": "lenet", "k": k, "seed": seed,
-             "halt_clustering": 0}))
-        folders.append(folder)
+    folders = [write_run(root, run, *spec) for run, spec in RUNS.items()]
     return load_training_tables(tmp_path_factory.mktemp("wh") / "lce.duckdb", folders)
 
 
@@ -96,6 +99,28 @@ def test_select_ranks_by_signal_and_reports_spearman(training_db):
     # at cycle 1 the signal is reversed: rho = -0.8
     reverse = lce(training_db, "select", "--cycle", "1")
     assert "rho = -0.800" in reverse.stderr and "regret 0.2000" in reverse.stderr
+
+
+def test_select_leaves_out_halted_twins_before_their_halt(tmp_path):
+    runs = {"a": (0.3, 0.6, 0), "b": (0.4, 0.7, 0), "c": (0.5, 0.8, 0), "a-halt": (0.3, 0.9, 1)}
+    folders = [write_run(tmp_path, run, "deepcluster", 10 + 10 * (run == "b")
+                         + 20 * (run == "c"), 0, signal, top1, halt)
+               for run, (signal, top1, halt) in runs.items()]
+    db = load_training_tables(tmp_path / "lce.duckdb", folders)
+    at_start = lce(db, "select", "--cycle", "0")
+    assert "rho = 1.000" in at_start.stderr and "n = 3" in at_start.stderr
+    assert "left out (halted after cycle 0, identical to a continuous twin until then): a-halt" \
+        in at_start.stderr
+    after_halt = lce(db, "select", "--cycle", "1")   # cycle 1 is the halt: the runs differ
+    assert "n = 4" in after_halt.stderr and "left out" not in after_halt.stderr
+
+
+def test_halted_twins_need_the_same_settings():
+    from lce.train.selection import halted_twins
+
+    params = {"a": {"k": 10, "halt_clustering": 0}, "a-halt": {"k": 10, "halt_clustering": 2},
+              "b-halt": {"k": 50, "halt_clustering": 2}}
+    assert halted_twins(params) == {"a-halt": 2}
 
 
 def test_select_without_signal_is_an_error(training_db):

@@ -106,18 +106,27 @@ def select(
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
-    """Rank DeepCluster settings by a cheap signal; report how well it predicts linear top-1."""
-    from lce.train.selection import selection_regret, spearman_with_ci
+    """Rank DeepCluster settings by a cheap signal; report how well it predicts linear top-1.
+
+    A halted run read before its halt equals its continuous twin and is left out, as in the
+    study report."""
+    import json
+
+    from lce.train.selection import halted_twins, selection_regret, spearman_with_ci
 
     _, rows = _query(ctx, """
         select json_extract_string(r.params, '$.dataset') || '/'
                    || json_extract_string(r.params, '$.arch') as setting, r.run,
                max(m.value) filter (where m.metric = $signal and m.cycle = $cycle) as signal,
-               max(m.value) filter (where m.metric = 'linear_top1') as linear_top1
+               max(m.value) filter (where m.metric = 'linear_top1') as linear_top1,
+               any_value(r.params) as params
         from training_runs r join training_metrics m using (run)
         where r.method = 'deepcluster' group by all order by setting, signal desc, r.run
         """, {"signal": signal, "cycle": cycle})
-    rows = [r for r in rows if r[2] is not None and r[3] is not None]
+    twins = halted_twins({r[1]: json.loads(r[4]) for r in rows})
+    dropped = [r[1] for r in rows if cycle < twins.get(r[1], 0)]
+    rows = [r[:4] for r in rows
+            if r[2] is not None and r[3] is not None and r[1] not in dropped]
     if not rows:
         raise LCEError(f"no DeepCluster run has both {signal!r} at cycle {cycle} and linear_top1",
                        hint="train runs with `dvc repro` and rebuild the warehouse")
@@ -132,4 +141,7 @@ def select(
         typer.echo(f"{setting}: Spearman rho = {stats['rho']:.3f} "
                    f"[{stats['ci_low']:.3f}, {stats['ci_high']:.3f}] (95% CI, n = {stats['n']}),"
                    f" regret {regret:.4f}", err=True)
+    if dropped:
+        typer.echo(f"left out (halted after cycle {cycle}, identical to a continuous twin "
+                   f"until then): {', '.join(dropped)}", err=True)
     emit(["setting", "rank", "run", "signal", "linear_top1", "top1_rank"], table, fmt, output)

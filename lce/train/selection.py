@@ -33,3 +33,16 @@ def selection_regret(signal, target) -> float:
     """Accuracy lost by picking the setting with the best signal instead of the best setting."""
     signal, target = np.asarray(signal, float), np.asarray(target, float)
     return float(target.max() - target[int(np.argmax(signal))])
+
+
+def halted_twins(params_by_run: dict[str, dict]) -> dict[str, int]:
+    """Halted runs that have a continuous twin (the same settings, re-clustering every cycle),
+    with their halt cycle. Up to the halt such a run *is* its twin, so a signal read before the
+    halt must not count it again: it would add a tied duplicate to the ranking."""
+    def without_halt(params):
+        return {k: v for k, v in params.items() if k != "halt_clustering"}
+
+    continuous = [without_halt(p) for p in params_by_run.values()
+                  if not p.get("halt_clustering")]
+    return {run: int(p["halt_clustering"]) for run, p in params_by_run.items()
+            if p.get("halt_clustering") and without_halt(p) in continuous}
