@@ -31,7 +31,7 @@ def measure_one(key: str) -> dict:
     model_cfg, settings = model_params(params)[key], bench_params(params)
     model, spec = load_checkpoint(model_cfg.weights)
     start = time.perf_counter()
-    scores = benchmark_scores(key, model, spec, settings.layer_for(model_cfg),
+    scores = benchmark_scores(key, model, spec, model_cfg.benchmark_layer,
                               BrodenProbe("data/probe"), settings,
                               pick_device(settings.device, "bench.device"))
     seconds = time.perf_counter() - start

@@ -6,7 +6,7 @@ stage at once with ``Error: params.yaml: probe.n_images: ...`` instead of deep i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +109,11 @@ class ModelParams:
     key: str
     weights: str
     layers: tuple[str, ...]
+    bench_layer: str = ""  # the layer whose features bench@ scores; "" = the last of layers
+
+    @property
+    def benchmark_layer(self) -> str:
+        return self.bench_layer or self.layers[-1]
 
 
 @dataclass(frozen=True)
@@ -186,9 +191,12 @@ def fetch_params(params: dict, path=PARAMS_FILE) -> dict[str, FetchParams]:
 
 
 def model_params(params: dict, path=PARAMS_FILE) -> dict[str, ModelParams]:
-    """The ``models`` section: the models to dissect, their checkpoint directory and layers."""
+    """The ``models`` section: the models to dissect, their checkpoint directory and layers, and
+    optionally the layer their downstream benchmarks use (a per-model setting, so that changing
+    it reruns only that model's ``bench@`` stage)."""
     models = {}
-    for key, entry, where in _keyed_entries(params, "models", {"weights", "layers"}, path):
+    for key, entry, where in _keyed_entries(params, "models", {"weights", "layers", "bench_layer"},
+                                            path):
         layers = entry.get("layers")
         if not isinstance(layers, list) or not layers or not all(isinstance(x, str)
                                                                  for x in layers):
@@ -198,7 +206,9 @@ def model_params(params: dict, path=PARAMS_FILE) -> dict[str, ModelParams]:
                            f"e.g. data/models/{key})")
         models[key] = ModelParams(key=key, weights=_coerce(entry["weights"], str,
                                                            f"{where}.weights"),
-                                  layers=tuple(layers))
+                                  layers=tuple(layers),
+                                  bench_layer=_coerce(entry.get("bench_layer", ""), str,
+                                                      f"{where}.bench_layer"))
     return models
 
 
@@ -304,10 +314,6 @@ class BenchParams:
     pixels_per_image: int = 32    # sampled training pixels per probe image
     box_grid: int = 3             # localization pools the feature map to grid x grid
     box_alphas: tuple = (1.0, 10.0, 100.0, 1000.0)
-    layers: dict = field(default_factory=dict)  # model key -> layer; default: its last layer
-
-    def layer_for(self, model: ModelParams) -> str:
-        return self.layers.get(model.key, model.layers[-1])
 
     def validate(self, path=PARAMS_FILE) -> BenchParams:
         from lce.bench.datasets import LOADERS
@@ -342,14 +348,8 @@ class BenchParams:
 
 
 def bench_params(params: dict, path=PARAMS_FILE) -> BenchParams:
-    """The ``bench`` section; ``layers`` maps model keys to the layer whose features are used."""
-    section = dict(_section(params, "bench", path))
-    layers = section.pop("layers", None) or {}
-    if not isinstance(layers, dict) or not all(isinstance(k, str) and isinstance(v, str)
-                                               for k, v in layers.items()):
-        raise LCEError(f"{path}: bench.layers: expected a mapping of model key to layer name")
-    bench = typed_section(BenchParams, {"bench": section}, "bench", path)
-    bench = replace(bench, layers=layers).validate(path)
+    """The ``bench`` section (the layer each model is scored at is ``models.<key>.bench_layer``)."""
+    bench = typed_section(BenchParams, params, "bench", path).validate(path)
     return replace(bench, c_grid=tuple(map(float, bench.c_grid)),
                    box_alphas=tuple(map(float, bench.box_alphas)))
 

@@ -28,7 +28,7 @@ def main(key: str) -> None:
     if key not in models:
         raise LCEError(f"params.yaml: models.{key}: no such model")
     settings = bench_params(params)
-    layer = settings.layer_for(models[key])
+    layer = models[key].benchmark_layer
     model, spec = load_checkpoint(models[key].weights)
     probe = BrodenProbe(PROBE)
     log.info("benchmarking %s (%s, %s) on frozen %s features", key, spec.arch, spec.source, layer)

@@ -12,7 +12,7 @@ from lce.bench.datasets import classification_dataset, stratified_subset
 from lce.bench.features import FrozenFeatures
 from lce.bench.probe_targets import image_split, label_map, load_targets, main_object_box
 from lce.errors import LCEError
-from lce.params import BenchParams, ModelParams, bench_params
+from lce.params import BenchParams, bench_params, model_params
 from tests.conftest import REPO, cli_env
 
 TINY_BENCH = {
@@ -25,14 +25,22 @@ TINY_BENCH = {
 }
 
 
-def test_bench_params_defaults_types_and_layers():
-    settings = bench_params({"bench": {"c_grid": [1, 10], "layers": {"m": "features.14"}}})
+def test_bench_params_defaults_and_types():
+    settings = bench_params({"bench": {"c_grid": [1, 10]}})
     assert settings.c_grid == (1.0, 10.0) and settings.shots == (1, 5, 20)
-    model = ModelParams(key="m", weights="w", layers=("features.17", "features.18"))
-    other = ModelParams(key="n", weights="w", layers=("layer3", "layer4"))
-    assert settings.layer_for(model) == "features.14"
-    assert settings.layer_for(other) == "layer4"
     assert bench_params({"bench": {}}) == BenchParams()
+
+
+def test_benchmark_layer_is_a_per_model_setting():
+    models = model_params({"models": {
+        "m": {"weights": "w", "layers": ["features.17", "features.18"],
+              "bench_layer": "features.14"},
+        "n": {"weights": "w", "layers": ["layer3", "layer4"]}}})
+    assert models["m"].benchmark_layer == "features.14"
+    assert models["n"].benchmark_layer == "layer4"
+    with pytest.raises(LCEError, match=r"models\.m\.bench_layer: expected str"):
+        model_params({"models": {"m": {"weights": "w", "layers": ["a"], "bench_layer": 3}}},
+                     "params.yaml")
 
 
 @pytest.mark.parametrize("section, message", [
@@ -41,7 +49,7 @@ def test_bench_params_defaults_types_and_layers():
     ({"linear_datasets": ["cifar"]}, "bench.linear_datasets: unknown dataset 'cifar'"),
     ({"test_fraction": 0.6, "val_fraction": 0.5}, "must be positive and sum to less than 1"),
     ({"episodes": 0}, "bench.episodes: must be at least 1"),
-    ({"layers": ["features.18"]}, "bench.layers: expected a mapping"),
+    ({"layers": {"m": "features.14"}}, "bench.layers: unknown key"),
     ({"epsiodes": 600}, "bench.epsiodes: unknown key"),
 ])
 def test_bench_params_errors_name_the_key(section, message):
@@ -120,8 +128,9 @@ def bench_project(tiny_probe, tmp_path_factory):
     return root
 
 
-def run_stage(project, bench: dict):
-    params = {"models": {"random": {"weights": "data/models/random", "layers": ["features.18"]}},
+def run_stage(project, bench: dict, **model):
+    params = {"models": {"random": {"weights": "data/models/random", "layers": ["features.18"],
+                                    **model}},
               "bench": bench}
     (project / "params.yaml").write_text(yaml.safe_dump(params))
     return subprocess.run([sys.executable, str(REPO / "stages/bench.py"), "random"], cwd=project,
@@ -160,7 +169,7 @@ def test_bench_stage_writes_all_four_task_families_deterministically(bench_proje
 
 @pytest.mark.slow
 def test_bench_stage_bad_input_is_one_error_line(bench_project):
-    result = run_stage(bench_project, {**TINY_BENCH, "layers": {"random": "layer4"}})
+    result = run_stage(bench_project, TINY_BENCH, bench_layer="layer4")
     assert result.returncode == 1
     assert "Error: unknown layer(s) layer4 in MobileNetV2" in result.stderr
     assert "Traceback" not in result.stderr
