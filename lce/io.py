@@ -7,7 +7,9 @@ machines: no timestamps, fixed compression, fixed row-group size, and no pandas 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,6 +34,28 @@ def atomic_path(path: str | Path):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+@contextmanager
+def atomic_directory(root: str | Path) -> Iterator[Path]:
+    """Yield an empty sibling directory of ``root``; on success it replaces ``root`` whole.
+
+    The old directory is renamed aside before the new one is renamed in, so a crash leaves the
+    old set of files (or, between the two renames, none) -- never a mix of old and new files.
+    Leftovers of a crashed run (``.<name>.tmp``, ``.<name>.old``) are cleared first.
+    """
+    root = Path(root)
+    tmp, old = (root.with_name(f".{root.name}.{suffix}") for suffix in ("tmp", "old"))
+    for stale in (tmp, old):
+        if stale.exists():
+            shutil.rmtree(stale)
+    tmp.mkdir(parents=True)
+    yield tmp
+    if root.exists():
+        root.rename(old)
+    tmp.rename(root)
+    if old.exists():
+        shutil.rmtree(old)
 
 
 def write_parquet(frame, path: str | Path) -> Path:

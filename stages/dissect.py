@@ -8,14 +8,13 @@ set (or, between the two renames, no directory) -- never a mix of old and new fi
 """
 
 import json
-import shutil
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from lce.dissect.run import DissectConfig, dissect_model
 from lce.errors import LCEError
-from lce.io import write_parquet
+from lce.io import atomic_directory, write_parquet
 from lce.params import dissect_params, load_params, model_params, probe_params
 from lce.probe import open_probe
 from lce.progress import get_logger
@@ -28,23 +27,11 @@ log = get_logger("lce.stages.dissect")
 
 def write_outputs(out: Path, tables: dict, meta: dict) -> None:
     """Write ``tables`` (name -> DataFrame, as ``<name>.parquet``) and meta.json as the new
-    content of ``out``: all into ``.<name>.tmp`` beside it, then swapped in by two renames.
-
-    Leftovers of a crashed run (``.tmp``, ``.old``) are cleared first.
-    """
-    tmp, old = (out.with_name(f".{out.name}.{suffix}") for suffix in ("tmp", "old"))
-    for stale in (tmp, old):
-        if stale.exists():
-            shutil.rmtree(stale)
-    tmp.mkdir(parents=True)
-    for name, frame in tables.items():
-        write_parquet(frame, tmp / f"{name}.parquet")
-    (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    if old.exists():
-        shutil.rmtree(old)
+    content of ``out``, replacing the old set whole."""
+    with atomic_directory(out) as tmp:
+        for name, frame in tables.items():
+            write_parquet(frame, tmp / f"{name}.parquet")
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
 
 
 @stage_main

@@ -32,9 +32,9 @@ from pathlib import Path
 import numpy as np
 
 from lce.errors import LCEError
+from lce.io import atomic_directory
 from lce.probe.broden import BrodenProbe
 from lce.probe.validate import check_image, check_tables
-from lce.probe.writer import atomic_directory
 
 CACHE_VERSION = 1
 PLANE_DTYPE = np.uint16

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from lce.errors import LCEError
+from lce.io import atomic_directory
 from lce.probe.synthetic import TrainingSplit
-from lce.probe.writer import atomic_directory
 
 
 def write_training_split(root: str | Path, split: TrainingSplit) -> Path:

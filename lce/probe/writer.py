@@ -9,16 +9,15 @@ directory that is renamed into place at the end: a crash never leaves a half-wri
 from __future__ import annotations
 
 import csv
-import shutil
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from lce.io import atomic_directory
 from lce.probe.broden import INDEX_FIXED_COLUMNS, encode_mask
 
 
@@ -30,23 +29,6 @@ class ProbeSample:
     split: str
     planes: dict[str, list[np.ndarray]] = field(default_factory=dict)
     image_labels: dict[str, list[int]] = field(default_factory=dict)
-
-
-@contextmanager
-def atomic_directory(root: str | Path) -> Iterator[Path]:
-    """Yield an empty sibling directory of ``root``; on success it replaces ``root``.
-
-    A crash leaves ``root`` as it was (the ``.tmp`` sibling is cleared by the next run).
-    """
-    root = Path(root)
-    tmp = root.with_name(root.name + ".tmp")
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir(parents=True)
-    yield tmp
-    if root.exists():
-        shutil.rmtree(root)
-    tmp.rename(root)
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[Iterable]) -> None:
