@@ -76,8 +76,8 @@ def save_checkpoint(directory: str | Path, state_dict: dict, spec_fields: dict) 
 def load_checkpoint(directory: str | Path):
     """(eval-mode model, spec) from a normalized checkpoint directory, verified and strict."""
     from lce.zoo.fetch import sha256_of
-    from lce.zoo.loading import check_shapes
     from lce.zoo.safe_load import safe_torch_load
+    from lce.zoo.state_dict import load_checked
 
     directory = Path(directory)
     spec = CheckpointSpec.read(directory)
@@ -88,10 +88,6 @@ def load_checkpoint(directory: str | Path):
         raise LCEError(f"{weights}: sha256 {actual} does not match spec.json ({spec.sha256})")
     model = build_architecture(spec.arch, **spec.arch_kwargs)
     state = safe_torch_load(weights, f"checkpoint {directory}")
-    check_shapes(model, state, f"{weights}: does not fit {spec.arch}")
-    result = model.load_state_dict(state, strict=False)
-    missing = sorted(set(result.missing_keys) - set(spec.missing_keys))
-    if missing or result.unexpected_keys:
-        raise LCEError(f"{weights}: does not fit {spec.arch}: missing {missing[:5]}, "
-                       f"unexpected {result.unexpected_keys[:5]}")
+    load_checked(model, state, f"{weights}: does not fit {spec.arch}",
+                 set(spec.missing_keys).__contains__)
     return model.eval(), spec
