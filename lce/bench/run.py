@@ -7,8 +7,6 @@ both the dense and the localization task.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import numpy as np
 
 from lce.bench.datasets import classification_dataset
@@ -20,6 +18,7 @@ from lce.bench.localization import localization_scores
 from lce.bench.probe_targets import image_split, load_targets
 from lce.params import BenchParams
 from lce.progress import get_logger, progress
+from lce.threads import cpu_threads
 
 SCORE_COLUMNS = ["model", "task", "dataset", "metric", "value", "higher_is_better", "source"]
 log = get_logger("lce.bench")
@@ -71,28 +70,6 @@ def _probe_scores(extractor: FrozenFeatures, probe, settings: BenchParams, bar) 
     rows += [("localization", "probe-object", "mean-iou", boxes["mean_iou"]),
              ("localization", "probe-object", "corloc", boxes["corloc"])]
     return rows
-
-
-@contextmanager
-def cpu_threads(threads: int):
-    """Limit torch and BLAS/OpenMP pools to ``threads`` (0: leave the libraries' defaults).
-
-    Oversubscribed thread pools spin-wait: on a CPU shared with other jobs, one thread runs these
-    small matrix products many times faster than two, and a fixed count fixes the summation order.
-    """
-    if threads == 0:
-        yield
-        return
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with threadpool_limits(limits=threads):
-            yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def benchmark_scores(model_key: str, model, spec, layer: str, probe, settings: BenchParams,

@@ -18,9 +18,10 @@ from pathlib import Path
 
 from lce.io import atomic_path, write_parquet
 from lce.progress import get_logger
+from lce.threads import cpu_threads
 from lce.train.datasets import load_training_data
 from lce.train.linear_probe import linear_probe_top1
-from lce.train.trainer import arch_kwargs, single_threaded, train
+from lce.train.trainer import arch_kwargs, train
 from lce.zoo.checkpoint import save_checkpoint
 
 log = get_logger(__name__)
@@ -43,7 +44,7 @@ def _write_json(path: Path, data: dict) -> None:
 def execute_run(run, out: str | Path) -> dict:
     """Train ``run``, write its artifacts under ``out``; returns the summary."""
     out = Path(out)
-    with single_threaded():
+    with cpu_threads(1):
         return _execute(run, out)
 
 

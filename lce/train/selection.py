@@ -8,19 +8,20 @@ import math
 
 import numpy as np
 
+from lce.analysis.stats import spearman
+
 
 def spearman_with_ci(signal, target, confidence: float = 0.95) -> dict[str, float]:
     """Spearman rho, its p-value and a Fisher-z interval with the Bonett-Wright standard error
     sqrt((1 + rho^2 / 2) / (n - 3)); the interval is NaN below n = 4 (it does not exist)."""
-    from scipy.stats import norm, spearmanr
+    from scipy.stats import norm
 
     signal, target = np.asarray(signal, float), np.asarray(target, float)
     n = len(signal)
     if n < 3 or np.ptp(signal) == 0 or np.ptp(target) == 0:
         return {"n": n, "rho": math.nan, "p_value": math.nan, "ci_low": math.nan,
                 "ci_high": math.nan}
-    result = spearmanr(signal, target)
-    rho, p = float(result.statistic), float(result.pvalue)
+    rho, p = spearman(signal, target)
     low = high = math.nan
     if n >= 4:
         z = math.atanh(max(min(rho, 0.999999), -0.999999))

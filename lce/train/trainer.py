@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +19,7 @@ import torch
 from torch import nn
 
 from lce.progress import get_logger, progress
+from lce.threads import cpu_threads
 from lce.train.clustering import kmeans, preprocess, uniform_cluster_sample
 from lce.train.datasets import TrainingData
 from lce.train.metrics import clustering_metrics, nmi
@@ -97,29 +97,10 @@ def _train_pass(model, optimizers, images, targets, indices, batch_size) -> floa
     return total / max(seen, 1)
 
 
-@contextmanager
-def single_threaded():
-    """Run torch and the BLAS/OpenMP pools on one thread, then restore them.
-
-    Results then do not depend on the machine's core count (reductions split across threads
-    round differently), and these small nets train faster on one thread than on an oversubscribed
-    shared CPU (measured: 20 ms vs 160 ms per LeNet batch on a loaded 2-core machine).
-    """
-    from threadpoolctl import threadpool_limits
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 def train(run, data: TrainingData, on_cycle: Callable | None = None) -> TrainResult:
     """Train the run's network on the training split; ``on_cycle(cycle, model, labels)`` is called
     after every cycle (tests use it to watch heads and pseudo-labels)."""
-    with single_threaded():
+    with cpu_threads(1):
         return _train(run, data, on_cycle)
 
 
