@@ -31,13 +31,15 @@ def import_profiles(
                                                    "names its models).")] = None,
     layer: Annotated[str | None, typer.Option(help="Layer name (required unless the file "
                                                    "names it).")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Replace each model of the file "
+                                          "whole, even by fewer units or layers.")] = False,
 ) -> None:
     """Import per-unit dissection profiles (seed paper CSV, NetDissect tally, Dissect JSON)."""
     from lce.warehouse.importers import read_profiles
     from lce.warehouse.ingest import edit_atomically, insert_profiles
 
     profiles = read_profiles(path, fmt, model, layer)
-    n = edit_atomically(ctx.obj.db, lambda con: insert_profiles(con, profiles))
+    n = edit_atomically(ctx.obj.db, lambda con: insert_profiles(con, profiles, replace))
     typer.echo(f"imported {len(profiles.units)} units of {n} model(s) into {ctx.obj.db} "
                f"(probe {profiles.probe})", err=True)
 

@@ -88,11 +88,30 @@ def _units_frame(model, layer, units, labels, categories, ious) -> pd.DataFrame:
     return frame[UNIT_COLUMNS]
 
 
-def _check_unique_units(frame: pd.DataFrame, path: Path) -> None:
-    dup = frame.duplicated(["model", "layer", "unit"])
-    if dup.any():
-        row = frame[dup].iloc[0]
-        raise LCEError(f"{path}: unit {row['unit']} of model {row['model']} appears twice")
+def _listed(units, limit: int = 8) -> str:
+    units = [str(u) for u in units]
+    return ", ".join(units[:limit]) + (f" and {len(units) - limit} more" if len(units) > limit
+                                       else "")
+
+
+def _check_units(frame: pd.DataFrame, path: Path) -> None:
+    """Each model's units must number 0..n-1 in every layer, each once.
+
+    A file cut short or edited by hand otherwise imports as a smaller model without a word, and
+    every count derived from it (the LCE, the interpretable share) is silently wrong.
+    """
+    for (model, layer), units in frame.groupby(["model", "layer"], sort=True)["unit"]:
+        where = f"{path}: model {model}, layer {layer}"
+        counts = units.value_counts()
+        if (counts > 1).any():
+            twice = sorted(counts.index[counts > 1])
+            raise LCEError(f"{where}: unit {_listed(twice)} appears twice")
+        if units.min() < 0:
+            raise LCEError(f"{where}: unit {int(units.min())}: units must number 0..n-1")
+        missing = sorted(set(range(int(units.max()) + 1)) - set(units))
+        if missing:
+            raise LCEError(f"{where}: units {_listed(missing)} missing (units must number "
+                           f"0..n-1; found {len(units)}, highest {int(units.max())})")
 
 
 def read_mustapha_profiles(path: Path) -> ImportedProfiles:
@@ -104,7 +123,7 @@ def read_mustapha_profiles(path: Path) -> ImportedProfiles:
     units = _units_frame(names.map(keys), "layer4", _numeric(raw, "unit", path),
                          raw["label"], raw["category"], _numeric(raw, "iou", path,
                                                                  allow_missing=True))
-    _check_unique_units(units, path)
+    _check_units(units, path)
     return ImportedProfiles(
         probe=PROBE_OF_FORMAT["mustapha"], source=f"import:{path.name}", units=units,
         unit_categories=None, arch="resnet50",
@@ -120,7 +139,7 @@ def read_netdissect_tally(path: Path, model: str, layer: str) -> ImportedProfile
                          raw["category"], _numeric(raw, "score", path))
     if (units["unit"] < 0).any():
         raise LCEError(f"{path}: units must be 1-based (NetDissect numbering), found 0")
-    _check_unique_units(units, path)
+    _check_units(units, path)
     categories = sorted(c.removesuffix("-label") for c in raw.columns
                         if c.endswith("-label") and f"{c.removesuffix('-label')}-iou" in raw)
     per_category = [
@@ -156,7 +175,7 @@ def read_dissect_json(path: Path, model: str, layer: str) -> ImportedProfiles:
             raise LCEError(f"{path}: units[{i}]: needs numeric 'unit' and 'iou'") from None
     unit, iou, label, cat = zip(*rows, strict=True) if rows else ((), (), (), ())
     units = _units_frame(model, layer, list(unit), list(label), list(cat), list(iou))
-    _check_unique_units(units, path)
+    _check_units(units, path)
     return ImportedProfiles(probe=PROBE_OF_FORMAT["dissect-json"], source=f"import:{path.name}",
                             units=units, unit_categories=None, display_names={model: model})
 

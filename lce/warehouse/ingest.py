@@ -1,9 +1,10 @@
 """Writing imported profiles and benchmark rows into a warehouse.
 
 The same functions serve the ``warehouse`` stage (reference imports listed in params) and
-``lce import`` (one file into an existing warehouse). Re-importing a model or a benchmark replaces
-its rows, so an import is idempotent. ``lce import`` edits a copy of the warehouse and renames it
-into place, the same atomic rule the build follows.
+``lce import`` (one file into an existing warehouse). Re-importing a model's layer or a
+benchmark replaces its rows, so an import is idempotent; one that would shrink a layer is
+refused. ``lce import`` edits a copy of the warehouse and renames it into place, the same atomic
+rule the build follows.
 """
 
 from __future__ import annotations
@@ -21,14 +22,43 @@ from lce.errors import LCEError
 from lce.warehouse.importers import ImportedProfiles
 
 
-def insert_profiles(con: duckdb.DuckDBPyConnection, profiles: ImportedProfiles) -> int:
-    """Insert imported unit profiles; returns the number of models written."""
+def _check_no_shrink(con, profiles: ImportedProfiles) -> None:
+    """Refuse an import that would leave a model's layer with fewer units than it has now.
+
+    A profile file cut short at a line boundary parses cleanly and numbers its units 0..n-1, so
+    only the warehouse's own count can tell that it lost the rest of the model.
+    """
+    shrunk = con.execute("""
+        SELECT l.model, l.layer, l.n_units, i.n_units FROM layers l
+        JOIN imported_layers i USING (model, layer) WHERE l.probe = ? AND i.n_units < l.n_units
+        ORDER BY l.model, l.layer""", [profiles.probe]).fetchall()
+    if shrunk:
+        model, layer, before, after = shrunk[0]
+        raise LCEError(f"{profiles.source.removeprefix('import:')}: the import would shrink "
+                       f"model {model}, layer {layer} from {before} to {after} units",
+                       hint="a file cut short? pass --replace to replace the model anyway")
+
+
+def insert_profiles(con: duckdb.DuckDBPyConnection, profiles: ImportedProfiles,
+                    replace: bool = False) -> int:
+    """Insert imported unit profiles; returns the number of models written.
+
+    An import replaces the layers it holds (a model's layers may come from one file each) and
+    never shrinks one, unless ``replace``: then it replaces each of its models whole.
+    """
     units = profiles.units.sort_values(["model", "layer", "unit"], kind="stable")
     models = sorted(units["model"].unique())
     probe = profiles.probe
+    con.register("imported_layers", units.groupby(["model", "layer"], as_index=False).size()
+                 .rename(columns={"size": "n_units"}))
+    if not replace:
+        _check_no_shrink(con, profiles)
     for table in ("units", "unit_categories", "layers", "unit_concepts"):
-        con.execute(f"DELETE FROM {table} WHERE probe = ? AND list_contains(?, model)",
-                    [probe, models])  # noqa: S608 - fixed table names
+        con.execute(f"""
+            DELETE FROM {table} t USING imported_layers i
+            WHERE t.probe = $probe AND t.model = i.model AND ($whole OR t.layer = i.layer)""",
+                    {"probe": probe, "whole": replace})  # noqa: S608 - fixed table names
+    con.unregister("imported_layers")
     # A model still profiled on another probe set (dissected by this pipeline, say) keeps its
     # row: its architecture, method and origin describe the checkpoint, not this import. The
     # import only fills what the row lacks, such as the paper's name for a dissected model.
