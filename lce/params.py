@@ -6,6 +6,8 @@ stage at once with ``Error: params.yaml: probe.n_images: ...`` instead of deep i
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,9 @@ from lce.dissect.methods import resolve_quantile
 from lce.errors import LCEError
 
 PARAMS_FILE = Path("params.yaml")
+KEY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+# Where the stages that make checkpoints put them: fetch@<key> and train@<run>.
+FETCH_ROOT, TRAIN_ROOT = Path("data/models"), Path("data/train")
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
@@ -159,11 +164,17 @@ def dissect_params(params: dict, path=PARAMS_FILE) -> DissectParams:
 
 
 def _keyed_entries(params: dict, section: str, allowed: set[str], path):
-    """(key, entry, where) for each entry of a keyed section, with dot-free keys checked."""
+    """(key, entry, where) for each entry of a keyed section, with its key checked: a key names
+    a DVC stage (``dissect@<key>``), a parameter (``models.<key>``) and a directory
+    (``data/models/<key>``), so a dot breaks DVC's parameter lookup and a slash or ``..``
+    would point the stage's output at another stage's directory."""
     for key, entry in _section(params, section, path).items():
         where = f"{path}: {section}.{key}"
-        if "." in str(key):
-            raise LCEError(f"{where}: keys must not contain dots (DVC splits on them)")
+        if not KEY_PATTERN.fullmatch(str(key)):
+            if KEY_PATTERN.fullmatch(str(key).replace(".", "-")):
+                raise LCEError(f"{where}: keys must not contain dots (DVC splits on them)")
+            raise LCEError(f"{where}: keys may only hold letters, digits, '-' and '_' "
+                           "(a key names a stage and a directory)")
         entry = {} if entry is None else entry
         if not isinstance(entry, dict):
             raise LCEError(f"{where}: expected a mapping")
@@ -458,3 +469,62 @@ def deepcluster_study(params: dict, path=PARAMS_FILE) -> DeepClusterStudy:
     if not study.ks or not all(isinstance(k, int) and k >= 2 for k in study.ks):
         raise LCEError(f"{path}: deepcluster.study.ks: expected a list of integers >= 2")
     return study
+
+
+def normalized_path(path: str) -> str:
+    """``path`` as the pipeline spells its outputs: ``data/models/x``, not ``./data/models/x/``."""
+    return Path(os.path.normpath(path)).as_posix()
+
+
+def produced_checkpoints(fetch: dict[str, FetchParams], runs: dict[str, DeepClusterRun]
+                         ) -> dict[str, FetchParams | DeepClusterRun]:
+    """The checkpoint directories the pipeline's own stages write (``fetch@<key>`` and
+    ``train@<run>``, see dvc.yaml), by normalized path, with the entry that makes each."""
+    return {**{(FETCH_ROOT / key).as_posix(): entry for key, entry in fetch.items()},
+            **{(TRAIN_ROOT / key / "model").as_posix(): run for key, run in runs.items()}}
+
+
+def _deepcluster(params: dict, path) -> tuple[dict[str, DeepClusterRun], DeepClusterStudy]:
+    return deepcluster_runs(params, path), deepcluster_study(params, path)
+
+
+# Every section of params.yaml and its reader; check_params rejects any other section.
+READERS = {"probe": probe_params, "fetch": fetch_params, "models": model_params,
+           "dissect": dissect_params, "imports": import_params, "analysis": analysis_params,
+           "report": report_params, "bench": bench_params, "deepcluster": _deepcluster}
+
+
+def check_params(params: dict, path=PARAMS_FILE) -> dict[str, Any]:
+    """Read and check every section of ``params.yaml`` and the files it names; return the
+    typed view of each section (``deepcluster``: its runs and its study settings).
+
+    The ``params`` stage runs this before any other stage (all of them are downstream of it),
+    because DVC deletes a stage's outputs before running the stage: a typo caught inside the
+    stage would already have cost its previous results. A checkpoint directory must be one a
+    stage writes or one that is already there; imported files must exist.
+    """
+    unknown = sorted(set(params) - set(READERS), key=str)
+    if unknown:
+        raise LCEError(f"{path}: {unknown[0]}: unknown section",
+                       hint=f"known sections: {', '.join(READERS)}")
+    views = {name: read(params, path) for name, read in READERS.items()}
+    runs, _ = views["deepcluster"]
+    produced = produced_checkpoints(views["fetch"], runs)
+    for key, model in views["models"].items():
+        weights = normalized_path(model.weights)
+        if weights not in produced and not (Path(weights) / "spec.json").is_file():
+            raise LCEError(f"{path}: models.{key}.weights: {model.weights} is no checkpoint "
+                           "directory (model.pt + spec.json), and no stage writes it",
+                           hint=f"fetch@<key> writes {FETCH_ROOT}/<key> and train@<run> "
+                                f"{TRAIN_ROOT}/<run>/model; add the model to fetch: or "
+                                "deepcluster.runs:")
+    for kind, entries in views["imports"].items():
+        for i, entry in enumerate(entries):
+            if not Path(entry["path"]).is_file():
+                raise LCEError(f"{path}: imports.{kind}[{i}].path: {entry['path']}: file not "
+                               "found")
+    for key, run in runs.items():
+        if run.data_root and not Path(run.data_root).is_dir():
+            raise LCEError(f"{path}: deepcluster.runs.{key}.data_root: {run.data_root} is not "
+                           "a directory")
+    return views

@@ -1,11 +1,15 @@
 """DVC stage `fetch@<key>`: materialize a registered model as data/models/<key>
-(``model.pt`` + ``spec.json``), verified, so later stages and teammates never need its host."""
+(``model.pt`` + ``spec.json``), verified, so later stages and teammates never need its host.
+
+The directory is written beside its place and renamed in whole, so a crash never leaves a
+``model.pt`` without the ``spec.json`` that describes it.
+"""
 
 import sys
-from pathlib import Path
 
 from lce.errors import LCEError
-from lce.params import fetch_params, load_params
+from lce.io import atomic_directory
+from lce.params import FETCH_ROOT, fetch_params, load_params
 from lce.progress import get_logger
 from lce.stage import stage_main
 from lce.zoo.fetch import FetchOptions
@@ -20,8 +24,8 @@ def main(key: str) -> None:
         raise LCEError(f"params.yaml: fetch.{key}: no such entry")
     entry = entries[key]
     options = FetchOptions(source=entry.source, sha256=entry.sha256, retries=entry.retries)
-    spec = materialize(get_spec(entry.zoo), Path("data/models") / key, seed=entry.seed,
-                       options=options)
+    with atomic_directory(FETCH_ROOT / key) as tmp:
+        spec = materialize(get_spec(entry.zoo), tmp, seed=entry.seed, options=options)
     get_logger("lce.stages.fetch").info(
         "%s: %s from %s (model.pt sha256 %s)%s", key, spec.arch, spec.source, spec.sha256[:12],
         f"; no classifier in the source: {len(spec.missing_keys)} keys left out"

@@ -3,10 +3,9 @@ and random anchors) and write data/train/<run>/ (checkpoint, metrics.parquet, ru
 timings.json, summary.json)."""
 
 import sys
-from pathlib import Path
 
 from lce.errors import LCEError
-from lce.params import deepcluster_runs, load_params
+from lce.params import TRAIN_ROOT, deepcluster_runs, load_params
 from lce.stage import stage_main
 
 
@@ -17,7 +16,7 @@ def main(key: str) -> None:
     runs = deepcluster_runs(load_params())
     if key not in runs:
         raise LCEError(f"params.yaml: deepcluster.runs.{key}: no such run")
-    execute_run(runs[key], Path("data/train") / key)
+    execute_run(runs[key], TRAIN_ROOT / key)
 
 
 if __name__ == "__main__":
