@@ -327,7 +327,7 @@ class BenchParams:
     box_alphas: tuple = (1.0, 10.0, 100.0, 1000.0)
 
     def validate(self, path=PARAMS_FILE) -> BenchParams:
-        from lce.bench.datasets import LOADERS
+        from lce.bench.datasets import BENCH_DATASETS
 
         where = f"{path}: bench"
         for key in ("c_grid", "box_alphas"):
@@ -338,9 +338,9 @@ class BenchParams:
             raise LCEError(f"{where}.c_grid: must be ascending (ties go to the first C)")
         for key in ("linear_datasets", "fewshot_datasets"):
             for name in getattr(self, key):
-                if name not in LOADERS:
+                if name not in BENCH_DATASETS:
                     raise LCEError(f"{where}.{key}: unknown dataset {name!r}",
-                                   hint=f"known datasets: {', '.join(LOADERS)}")
+                                   hint=f"known datasets: {', '.join(BENCH_DATASETS)}")
         if not self.shots or not all(isinstance(k, int) and k >= 1 for k in self.shots):
             raise LCEError(f"{where}.shots: expected a non-empty list of positive integers")
         if not (self.test_fraction > 0 and self.val_fraction > 0

@@ -138,7 +138,7 @@ def test_object_labels_drop_images_without_objects(monkeypatch):
     assert len(data.labels) == 36 and data.labels.min() == 0
     assert np.isfinite(train(run, data).cycles[0].metrics["loss"])
     monkeypatch.setattr(synthetic, "generate_training_split", lambda config: _fake_split([-1] * 8))
-    with pytest.raises(LCEError, match="synthetic_label: object: no image has that label"):
+    with pytest.raises(LCEError, match="synthetic label object: no image has that label"):
         load_training_data(run)
 
 

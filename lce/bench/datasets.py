@@ -9,49 +9,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from lce.data.labelled import SYNTHETIC, SyntheticDraw, labelled_images
 from lce.errors import LCEError
 
-
-def _mnist5k(n_synthetic: int, seed: int):
-    from lce.data.offline import mnist_5k
-
-    return mnist_5k()
-
-
-def _animals(n_synthetic: int, seed: int):
-    from lce.data.offline import animal_silhouettes
-
-    return animal_silhouettes()
-
-
-def _digits(n_synthetic: int, seed: int):
-    from sklearn.datasets import load_digits
-
-    digits = load_digits()
-    # 8x8 images with intensities 0..16: stretch to the 0..255 range of the other datasets
-    images = np.clip(digits.images * (255 / 16), 0, 255).round().astype(np.uint8)
-    return images, digits.target.astype(np.int64)
-
-
-def _synthetic(label: str):
-    def load(n_synthetic: int, seed: int):
-        from lce.probe.synthetic import SyntheticConfig, generate_training_split
-
-        split = generate_training_split(SyntheticConfig(n_images=n_synthetic, image_size=64,
-                                                        seed=seed))
-        labels = np.asarray(getattr(split, label), dtype=np.int64)
-        keep = labels >= 0  # images without any object have no dominant-object label
-        _, labels = np.unique(labels[keep], return_inverse=True)
-        return split.images[keep], labels.astype(np.int64)
-    return load
-
-
-LOADERS = {
-    "mnist5k": _mnist5k,
-    "animals": _animals,
-    "digits": _digits,
-    "synthetic-scenes": _synthetic("scene"),
-    "synthetic-objects": _synthetic("object"),
+# Benchmark dataset name -> (registry name, synthetic label). The synthetic sets are drawn at
+# 64 px from the benchmark's seed, with labels renumbered 0..K-1 (object classes can be missing).
+BENCH_DATASETS = {
+    "mnist5k": ("mnist5k", None),
+    "animals": ("animals", None),
+    "digits": ("digits", None),
+    "synthetic-scenes": (SYNTHETIC, "scene"),
+    "synthetic-objects": (SYNTHETIC, "object"),
 }
 
 
@@ -69,9 +37,14 @@ def stratified_subset(labels: np.ndarray, n: int, rng: np.random.Generator) -> n
 
 def classification_dataset(name: str, max_images: int, seed: int, n_synthetic: int = 1000):
     """(images, labels) of dataset ``name``, a seeded stratified subset of ``max_images``."""
-    if name not in LOADERS:
+    if name not in BENCH_DATASETS:
         raise LCEError(f"unknown benchmark dataset {name!r}",
-                       hint=f"known datasets: {', '.join(LOADERS)}")
-    images, labels = LOADERS[name](n_synthetic, seed)
+                       hint=f"known datasets: {', '.join(BENCH_DATASETS)}")
+    source, label = BENCH_DATASETS[name]
+    images, labels = labelled_images(source, SyntheticDraw(n_synthetic, 64, seed, label)
+                                     if label else None)
+    if label:
+        _, labels = np.unique(labels, return_inverse=True)
+        labels = labels.astype(np.int64)
     keep = stratified_subset(labels, max_images, np.random.default_rng([seed, len(labels)]))
     return images[keep], labels[keep]

