@@ -39,7 +39,6 @@ class ModelSpec:
     paper: str = ""
     needs: str = ""  # what loading needs beyond downloading the file (e.g. a conversion)
     notes: str = ""
-    extra: dict = field(default_factory=dict)
 
     @property
     def names(self) -> tuple[str, ...]:
