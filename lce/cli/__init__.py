@@ -43,6 +43,7 @@ def global_options(
 from lce.cli import (  # noqa: E402,F401
     analyze,
     browse,
+    cluster,
     deepcluster,
     imports,
     probe,
