@@ -6,10 +6,12 @@ import pandas as pd
 import pytest
 
 import stages.dissect as stage
+from lce.io import MARKER
 
 
 def old_outputs(out):
     out.mkdir(parents=True)
+    (out / MARKER).write_text("")  # written by LCE: it may replace it
     for name in ("units", "exemplars", "concepts"):
         (out / f"{name}.parquet").write_bytes(b"old " + name.encode())
     (out / "meta.json").write_text('{"old": true}\n')
@@ -40,7 +42,7 @@ def test_new_outputs_replace_the_whole_directory(tmp_path):
     old_outputs(out)
     (tmp_path / "dissect" / ".m.tmp").mkdir()  # left over by a crashed run
     stage.write_outputs(out, {"units": pd.DataFrame({"unit": [0, 1]})}, {"model": "m"})
-    assert sorted(p.name for p in out.iterdir()) == ["meta.json", "units.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "meta.json", "units.parquet"]
     assert pd.read_parquet(out / "units.parquet")["unit"].tolist() == [0, 1]
     assert json.loads((out / "meta.json").read_text()) == {"model": "m"}
     assert sorted(p.name for p in out.parent.iterdir()) == ["m"]

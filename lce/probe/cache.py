@@ -110,7 +110,7 @@ def build_cache(probe_dir: str | Path, out_dir: str | Path,
         raise LCEError(f"{probe.index_path}: no images")
     check_tables(probe)
     mask_shape = _mask_shape(probe)
-    with atomic_directory(out_dir) as tmp:
+    with atomic_directory(out_dir, inputs=[probe_dir]) as tmp:
         _write_cache(tmp, probe, mask_shape, on_image)
     return Path(out_dir)
 
