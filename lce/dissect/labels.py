@@ -1,8 +1,11 @@
 """Turn an IoU matrix into unit labels: best concept per category, then the best category.
 
-NetDissect labels a unit in two steps (best concept within each category, then the category whose
-best is highest, ties to the earlier category); Dissect (Bau et al., PNAS 2020) takes the argmax
-over all concepts at once (ties to the lower label number). Both agree except on ties.
+NetDissect labels a unit in two steps: the best concept within each category (ties to the lower
+label number), then the category whose best is highest -- ties to the *later* category, in the
+probe's category order, as NetDissect-Lite's ``score_pciou.argsort(axis=0)[::-1]`` picks it, so
+that labels equal Lite's even on ties (they do happen: an image-level scene and texture label that
+always occur together score the same). Dissect (Bau et al., PNAS 2020) takes the argmax over all
+concepts at once (ties to the lower label number). Both agree except on ties.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ def label_units(iou: np.ndarray, index: ConceptIndex, names: dict[int, str],
                 method: str = "netdissect") -> pd.DataFrame:
     """One row per unit: ``label, category, iou`` and ``<category>_label, <category>_iou``.
 
-    Ties go to the lower label number / earlier category (argmax order), so labels are stable.
-    A unit whose IoUs are all zero gets an empty label.
+    Ties go to the lower label number within a category and to the later category across
+    categories (see the module docstring). A unit whose IoUs are all zero gets an empty label.
     """
     n_units = iou.shape[0]
     rows = np.arange(n_units)
@@ -41,7 +44,7 @@ def label_units(iou: np.ndarray, index: ConceptIndex, names: dict[int, str],
         top_iou, top_cat = iou[rows, best], index.category_of[best]
         top_label = np.where(top_iou > 0, concept_names[best], "")
     else:
-        top_cat = best_iou.argmax(axis=1)
+        top_cat = best_iou.shape[1] - 1 - best_iou[:, ::-1].argmax(axis=1)  # the last best
         top_iou, top_label = best_iou[rows, top_cat], best_label[rows, top_cat]
     frame = pd.DataFrame({
         "unit": rows.astype(np.int32),

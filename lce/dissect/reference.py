@@ -64,17 +64,17 @@ def reference_tally(acts: np.ndarray, thresholds: np.ndarray, probe,
         n_pixels = rec.sh * rec.sw
         seg = probe.segmentation(i)
         image_numbers = np.zeros(0, np.int64)  # image-level concepts: the whole image
-        pixel_planes, labelled = [np.zeros((0, n_pixels), np.int32)], {}
+        pixel_planes, present = [np.zeros((0, n_pixels), np.int32)], {}
         for category in index.categories:
             data = seg.get(category, np.zeros(0, np.int32))
             if category in probe.image_level:
                 numbers = np.intersect1d(data, index.numbers)
                 image_numbers = np.union1d(image_numbers, numbers)
-                labelled[category] = np.full(n_pixels, numbers.size > 0)
+                present[category] = numbers.size > 0
             else:
                 planes = data.reshape(len(data), n_pixels)
                 pixel_planes.append(planes)
-                labelled[category] = (planes > 0).any(axis=0)
+                present[category] = bool((planes > 0).any())
         # a concept's pixels are the union of every plane carrying it, in any category
         planes = first_planes(np.concatenate(pixel_planes))
         planes[np.isin(planes, image_numbers)] = 0
@@ -86,12 +86,15 @@ def reference_tally(acts: np.ndarray, thresholds: np.ndarray, probe,
             up = resize(torch.from_numpy(acts[i, u][None, None]), (rec.sh, rec.sw))
             mask = (up > torch.tensor(thresholds[u])).flatten().numpy()
             fired = int(mask.sum())
-            counts.intersection[u, image_columns] += fired
+            here = np.zeros(k, np.int64)  # this image's intersections
+            here[image_columns] += fired
             for plane in planes:
-                hits = np.bincount(plane[mask], minlength=size)[:size]
-                counts.intersection[u] += hits[index.numbers]
+                here += np.bincount(plane[mask], minlength=size)[:size][index.numbers]
+            counts.intersection[u] += here
             for j, category in enumerate(index.categories):
-                if labelled[category].any():
+                if present[category]:
                     counts.area_netdissect[u, j] += fired
-                counts.area_lite[u, j] += int((labelled[category] & mask).sum())
+                # Lite: the whole fired area, once a fired pixel carries a concept of category j
+                if (here[index.category_of == j] > 0).any():
+                    counts.area_lite[u, j] += fired
     return counts

@@ -1,15 +1,21 @@
-"""Bilinear resizing of activation maps to mask size, written out so that it can be done sparsely.
+"""Bilinear resizing of activation maps to mask size, bit-identical to PIL's, and done sparsely.
 
-The filter is PIL's bilinear resize (``Image.resize(..., BILINEAR)`` on float images): a triangle
-filter over source pixel centres, ``align_corners=False``, its support widened by the scale factor
-when shrinking (antialiasing), edge windows clipped and renormalised -- the same numbers as
-``torch.nn.functional.interpolate(mode="bilinear", align_corners=False, antialias=shrinking)``.
+The filter is PIL's bilinear resize (``Image.resize(..., BILINEAR)`` on mode ``F`` images, which
+NetDissect and NetDissect-Lite use): a triangle filter over source pixel centres,
+``align_corners=False``, its support widened by the scale factor when shrinking (antialiasing),
+edge windows clipped and renormalised. PIL's arithmetic is matched exactly, because a pixel whose
+value lands one float32 ulp above or below the threshold flips the mask: the coefficients are
+computed in float64 as ``precompute_coeffs`` computes them, each output is a float64 sum of
+``float64(weight) * float64(value)`` in ascending source order, and the result is rounded to
+float32 after each pass -- columns (horizontal) first, then rows.
 
 It is separable: along each axis an output index reads a few source indices ("taps") with fixed
-weights. The dense :func:`resize` (used by the reference) and the sparse evaluation in
-:mod:`lce.dissect.tally` apply the *same* per-element sequence of float operations, so they agree
-bit for bit. Consecutive output indices that read the same taps form a *group*; an output block
-(row group x column group) can exceed a threshold only if one of its taps does.
+weights. Consecutive output indices that read the same taps form a *group*; an output block
+(row group x column group) reads one source patch, so it can exceed a threshold only if a value
+of that patch does (:mod:`lce.dissect.tally` skips every other block without evaluating it).
+Taps of weight 0 are dropped (adding ``0 * v`` leaves a float64 sum unchanged) and each axis is
+padded to a fixed tap count with weight-0 taps at the end, so blocks of every group are
+evaluated by the same vectorised operations.
 """
 
 from __future__ import annotations
@@ -25,90 +31,120 @@ import torch
 class Taps:
     """The filter along one axis, from ``n_in`` source to ``n_out`` output indices."""
 
-    index: np.ndarray  # (n_out, t) int64 source index of each tap (padding taps: weight 0)
-    weight: np.ndarray  # (n_out, t) float32
+    index: np.ndarray  # (n_out, t) int64 source index of each tap, ascending (padding: weight 0)
+    weight: np.ndarray  # (n_out, t) float64, PIL's normalised coefficients
     group_start: np.ndarray  # (G,) first output index of each group
     group_size: np.ndarray  # (G,)
     group_reads: np.ndarray  # (G, n_in) bool: the group reads that source index
+    group_weight: np.ndarray  # (G, S, t) float64 weights of the group's outputs (S = max size;
+    #                           rows past the group's size are 0)
+
+
+def pil_coefficients(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first source index (n_out,), weights (n_out, t)) of PIL's bilinear filter.
+
+    The operations of PIL's ``precompute_coeffs`` in its order, in float64: the window
+    ``[trunc(c - s + 0.5), trunc(c + s + 0.5))`` clipped to the source, the tap weights
+    ``1 - |((x + xmin) - c + 0.5) / filterscale|`` (multiplied by ``1 / filterscale``), then each
+    divided by their sequential sum.
+    """
+    scale = float(n_in) / n_out
+    filterscale = max(scale, 1.0)
+    support = 1.0 * filterscale  # the bilinear filter's support is 1
+    inverse = 1.0 / filterscale
+    center = (np.arange(n_out) + 0.5) * scale
+    xmin = np.maximum(np.trunc(center - support + 0.5).astype(np.int64), 0)
+    xmax = np.minimum(np.trunc(center + support + 0.5).astype(np.int64), n_in) - xmin
+    width = int(xmax.max())
+    x = np.arange(width)
+    t = np.abs(((x[None, :] + xmin[:, None]) - center[:, None] + 0.5) * inverse)
+    weight = np.where((t < 1.0) & (x[None, :] < xmax[:, None]), 1.0 - t, 0.0)
+    total = np.zeros(n_out)
+    for k in range(width):  # sequential, as PIL sums
+        total = total + weight[:, k]
+    weight = np.where(total[:, None] != 0.0, weight / np.where(total == 0, 1, total)[:, None],
+                      weight)
+    return xmin, weight
 
 
 @lru_cache(maxsize=64)
 def taps(n_in: int, n_out: int) -> Taps:
-    """PIL's bilinear coefficients (``precompute_coeffs``), computed in float64."""
-    scale = n_in / n_out
-    support = max(scale, 1.0)
-    centers = (np.arange(n_out) + 0.5) * scale
-    lo = np.clip(np.floor(centers - support).astype(np.int64), 0, n_in)
-    hi = np.clip(np.ceil(centers + support).astype(np.int64), 0, n_in)
-    width = int((hi - lo).max())
-    index = lo[:, None] + np.arange(width)[None, :]
-    inside = index < hi[:, None]
-    weight = np.clip(1.0 - np.abs((index + 0.5 - centers[:, None]) / support), 0.0, None)
-    weight = np.where(inside, weight, 0.0)
-    weight /= weight.sum(axis=1, keepdims=True)
-    index = np.where(inside, index, 0)
-    first = np.argsort(weight == 0, axis=1, kind="stable")  # real taps first, padding last
-    index, weight = np.take_along_axis(index, first, 1), np.take_along_axis(weight, first, 1)
-    used = (weight > 0).any(axis=0)  # drop tap slots that are padding for every output
-    index, weight = index[:, used], weight[:, used]
-    width = int(used.sum())
+    """The taps of one axis: PIL's coefficients, weight-0 taps dropped, padded at the end."""
+    xmin, weight = pil_coefficients(n_in, n_out)
+    index = xmin[:, None] + np.arange(weight.shape[1])[None, :]
+    real = weight > 0
+    order = np.argsort(~real, axis=1, kind="stable")  # real taps first, in ascending order
+    index, weight = np.take_along_axis(index, order, 1), np.take_along_axis(weight, order, 1)
+    width = int(real.sum(axis=1).max())
+    index, weight = index[:, :width], weight[:, :width]
+    last = np.take_along_axis(index, (real.sum(axis=1, keepdims=True) - 1), 1)
+    index = np.where(weight > 0, index, last)  # padding taps read the last real one, weight 0
     reads = np.zeros((n_out, n_in), dtype=bool)
-    rows = np.repeat(np.arange(n_out), width)
-    reads[rows[weight.ravel() > 0], index.ravel()[weight.ravel() > 0]] = True
+    np.put_along_axis(reads, index, True, axis=1)
     new_group = np.ones(n_out, dtype=bool)
     new_group[1:] = (reads[1:] != reads[:-1]).any(axis=1)
     starts = np.flatnonzero(new_group)
     sizes = np.diff(np.append(starts, n_out))
-    return Taps(index, weight.astype(np.float32), starts, sizes, reads[starts])
+    group_weight = np.zeros((len(starts), int(sizes.max()), width))
+    for g, (start, size) in enumerate(zip(starts, sizes, strict=True)):
+        if (index[start:start + size] != index[start]).any():
+            raise AssertionError("outputs of a group must read the same taps")  # by construction
+        group_weight[g, :size] = weight[start:start + size]
+    return Taps(index, weight, starts, sizes, reads[starts], group_weight)
 
 
-def filter_columns(maps: torch.Tensor, cols: Taps) -> torch.Tensor:
-    """First pass: (N, h, w) -> (N, h, W), each output column the weighted sum of its taps."""
-    index = torch.from_numpy(cols.index).to(maps.device)
-    weight = torch.from_numpy(cols.weight).to(maps.device)
+def filter_axis(values: torch.Tensor, axis: Taps, dim: int) -> torch.Tensor:
+    """One pass along ``dim`` of float32 ``values``: float64 sums in tap order, then float32."""
+    index = torch.from_numpy(axis.index).to(values.device)
+    weight = torch.from_numpy(axis.weight).to(values.device)
+    shape = [1] * values.dim()
+    shape[dim] = -1
     out = None
-    for t in range(index.shape[1]):  # taps in a fixed order: the same floats everywhere
-        term = weight[:, t] * maps[:, :, index[:, t]]
+    for t in range(index.shape[1]):
+        term = weight[:, t].view(shape) * values.index_select(dim, index[:, t]).double()
         out = term if out is None else out + term
-    return out
-
-
-def values_at(maps: torch.Tensor, rows: Taps, cols: Taps, which: torch.Tensor,
-              row_idx: torch.Tensor, col_idx: torch.Tensor) -> torch.Tensor:
-    """Resized values of maps ``which`` (K,) of ``maps`` (N, h, w) at output rows ``row_idx``
-    (K, r) and columns ``col_idx`` (K, c), as (K, r, c): the floats :func:`resize` computes."""
-    _, h, w = maps.shape
-    device = maps.device
-    iy = torch.from_numpy(rows.index).to(device)[row_idx]  # (K, r, ty)
-    wy = torch.from_numpy(rows.weight).to(device)[row_idx]
-    ix = torch.from_numpy(cols.index).to(device)[col_idx]  # (K, c, tx)
-    wx = torch.from_numpy(cols.weight).to(device)[col_idx]
-    flat = maps.reshape(-1)
-    base = (which * (h * w))[:, None, None]
-    out = None
-    for ty in range(iy.shape[-1]):
-        row_base = base + iy[:, :, ty, None] * w  # (K, r, 1)
-        across = None
-        for tx in range(ix.shape[-1]):
-            term = wx[:, None, :, tx] * flat[row_base + ix[:, None, :, tx]]
-            across = term if across is None else across + term
-        term = wy[:, :, ty, None] * across
-        out = term if out is None else out + term
-    return out
+    return out.float()
 
 
 def resize(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
-    """Dense bilinear resize of (N, C, h, w) maps to (N, C, *size), float32.
+    """Dense bilinear resize of (N, C, h, w) maps to (N, C, *size), float32, as PIL computes it:
+    the columns pass first, then the rows pass, each rounded to float32."""
+    h, w = maps.shape[2:]
+    across = filter_axis(maps.float(), taps(w, size[1]), dim=3)
+    return filter_axis(across, taps(h, size[0]), dim=2)
 
-    Same per-element operations as :func:`filter_rows_at` over all rows and columns.
+
+def block_values(patch: torch.Tensor, row_weight: torch.Tensor,
+                 col_weight: torch.Tensor) -> torch.Tensor:
+    """The float64 sums of the rows pass over whole blocks, before the final float32 rounding.
+
+    ``patch`` (K, ty, tx) float32: each block's source values (the taps of its row group and
+    column group); ``row_weight`` (K, S_r, ty) and ``col_weight`` (K, S_c, tx) float64: the
+    weights of its outputs. Returns (K, S_r, S_c) float64: the same per-element operations as
+    :func:`resize`, so ``result.float()`` is PIL's value bit for bit.
     """
-    n, c, h, w = maps.shape
-    rows = taps(h, size[0])
-    across = filter_columns(maps.reshape(n * c, h, w).float(), taps(w, size[1]))
-    index = torch.from_numpy(rows.index).to(maps.device)
-    weight = torch.from_numpy(rows.weight).to(maps.device)
-    out = None
-    for t in range(index.shape[1]):
-        term = weight[:, t, None] * across[:, index[:, t], :]
-        out = term if out is None else out + term
-    return out.reshape(n, c, *size)
+    source = patch.double()
+    across = None  # columns pass: (K, ty, S_c), rounded to float32 like PIL's temporary image
+    for tx in range(source.shape[2]):
+        term = col_weight[:, None, :, tx] * source[:, :, tx, None]
+        across = term if across is None else across + term
+    across = across.float().double()
+    out = torch.mul(row_weight[:, :, 0, None], across[:, None, 0, :])
+    for ty in range(1, source.shape[1]):
+        out += row_weight[:, :, ty, None] * across[:, None, ty, :]
+    return out
+
+
+def above_threshold(thresholds: torch.Tensor) -> torch.Tensor:
+    """Per float32 threshold T, the float64 D with ``float32(d) > T`` exactly when ``d > D``.
+
+    ``float32(d)`` rounds to nearest, ties to even: it exceeds T when d passes the midpoint m
+    between T and the next float32, and also at d = m when that next float32 is the even one
+    (T's last mantissa bit is 1). Comparing the float64 sums against D saves rounding them all.
+    """
+    t = thresholds.detach().cpu().numpy().astype(np.float32)
+    up = np.nextafter(t, np.float32(np.inf))
+    mid = (t.astype(np.float64) + up.astype(np.float64)) / 2  # exact in float64
+    odd = (t.view(np.int32) & 1).astype(bool)
+    limit = np.where(odd, np.nextafter(mid, -np.inf), mid)
+    return torch.from_numpy(limit).to(thresholds.device)

@@ -33,7 +33,7 @@ from lce.dissect.quantile import StreamingTopK, TopImages, topk_size
 from lce.dissect.resize import resize
 from lce.dissect.results import LayerResult, layer_result
 from lce.dissect.spill import ActivationSpill
-from lce.dissect.tally import IoUTally, fired_pixels
+from lce.dissect.tally import IoUTally
 from lce.errors import LCEError
 from lce.progress import get_logger, progress
 
@@ -156,8 +156,7 @@ def tally(probe, states: dict[str, LayerState], index: ConceptIndex, config: Dis
                         maps = torch.from_numpy(maps).to(config.device)
                         for size in sorted(set(sizes)):  # images of one mask size at a time
                             same = [b for b, s in enumerate(sizes) if s == size]
-                            fired = fired_pixels(maps[same], state.thresholds, size)
-                            counts.add_batch(fired, [concepts[b] for b in same])
+                            counts.add_batch(maps[same], [concepts[b] for b in same], size)
             bar.advance(task, stop - start)
 
 
@@ -177,8 +176,8 @@ def dissect_model(model, probe, layers, mean, std, config: DissectConfig) -> Dis
                 with clock("thresholds"):
                     thresholds = state.topk.quantiles(state.n_values, config.quantile)
                 state.thresholds = torch.from_numpy(thresholds).to(config.device)
-                state.tally = IoUTally(len(thresholds), index, config.device)
-                state.null_tally = IoUTally(len(thresholds), index, config.device)
+                state.tally = IoUTally(state.thresholds, index, config.device)
+                state.null_tally = IoUTally(state.thresholds, index, config.device)
                 log.info("layer %s: %d units, maps %dx%d, %d values per unit, %.1f MB spilled",
                          state.name, len(thresholds), *state.spill.shape[1:], state.n_values,
                          state.spill.count * state.spill.image_bytes / 1e6)

@@ -1,168 +1,182 @@
 """Dataset-pooled IoU tallies between unit masks and concept masks (NetDissect semantics).
 
-For unit u and concept c, pooled over the probe set::
+For unit u and concept c of primary category k, pooled over the probe set::
 
     I[u, c] = sum_i |M_u(i) & L_c(i)|          G[c] = sum_i |L_c(i)|
-    IoU[u, c] = I / (A[u, cat(c)] + G[c] - I)
+    IoU[u, c] = I / (A[u, k] + G[c] - I)
 
-where ``M_u(i)`` is the unit's thresholded, bilinearly upsampled map of image i, ``L_c(i)`` the
-concept's pixels and ``A`` the unit's activated area counted over the images that contain the
-concept's primary category (``netdissect``) or only on pixels labelled in that category (``lite``).
+where ``M_u(i)`` is the unit's thresholded, bilinearly upsampled map of image i and ``L_c(i)`` the
+concept's pixels (the union of its planes; the whole image for image-level concepts). ``A`` is the
+unit's fired area summed over
 
-Speed comes from never computing what cannot fire. The resize only takes convex combinations of
-raw values, so an output pixel can exceed T_u only if one of the raw values it reads does (up to a
-rounding margin): at q = 0.005 most (image, unit) pairs are skipped outright, and of the rest only
-the output blocks next to a hot raw value are resized -- approximately, by small matrix products,
-and exactly (:func:`lce.dissect.resize.values_at`, bit-identical to the dense resize) only where
-the approximation is within rounding of T_u. Each fired pixel is then counted by its pixel *kind*
-(:mod:`lce.dissect.concepts`), and the kinds' incidence matrix turns those counts into
-intersections and ``lite`` areas (int64, accumulated on the compute device).
+- ``netdissect``: the images that contain category k;
+- ``lite`` (NetDissect-Lite's ``tally_units_cat``): the images where at least one fired pixel
+  carries a concept of primary category k -- the *whole* fired area of such an image counts, not
+  only its labelled pixels; an image-level concept counts as soon as the unit fires at all.
+
+Speed comes from never computing what cannot fire, and from exact arithmetic that needs no second
+look. An output value is a convex combination of raw values computed with float64 sums far more
+precise than float32, so it exceeds T_u only if a raw value it reads does: pairs (image, unit) and
+output blocks (:mod:`lce.dissect.resize`) without such a value are skipped outright, with no
+rounding margin. The blocks left are evaluated with PIL's own operations and compared in float64
+against the exact rounding boundary of T_u (:func:`lce.dissect.resize.above_threshold`), so
+saturated maps (ReLU6: many values equal to T) cost nothing extra. Each fired pixel is counted by
+its pixel *kind* (:mod:`lce.dissect.concepts`) in one bincount per chunk of blocks, and the kinds'
+incidence matrices turn those counts into intersections and both areas (int64, on the compute
+device), for a whole batch of images at once.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from lce.dissect.concepts import ConceptIndex, ImageConcepts
-from lce.dissect.resize import taps, values_at
+from lce.dissect.resize import above_threshold, block_values, taps
 
 DENOMINATORS = ("netdissect", "lite")
-# Relative slack of the "can this fire?" test: resize weights sum to 1 only up to rounding.
-MARGIN = 1e-5
-# Most output values evaluated at once (bounds the memory of one step).
-BLOCK_ELEMENTS = 1 << 22
-
-
-@dataclass
-class FiredPixels:
-    """The fired pixels of a batch of images: pairs (image, unit) and (pair, pixel) entries,
-    both sorted, so each image's pairs and pixels are contiguous ranges."""
-
-    pair_image: torch.Tensor  # (F,) batch index of the image
-    pair_unit: torch.Tensor  # (F,)
-    pixel_pair: torch.Tensor  # (nnz,) index into the pairs
-    pixel: torch.Tensor  # (nnz,) flat pixel index y * W + x
-
-
-def fired_pixels(maps: torch.Tensor, thresholds: torch.Tensor,
-                 size: tuple[int, int]) -> FiredPixels:
-    """Where the masks ``resize(maps) > thresholds`` of (B, C, h, w) maps are set.
-
-    Each block that can fire is resized approximately by two small matrix products (its source
-    patch between the row and column weights); only pixels within rounding slack of T_u are then
-    evaluated exactly, so the result is the dense resize's, bit for bit.
-    """
-    device = maps.device
-    h, w = maps.shape[2:]
-    rows, cols = taps(h, size[0]), taps(w, size[1])
-    slack = MARGIN * (thresholds.abs()[None] + maps.abs().amax(dim=(2, 3)))
-    hot = maps > (thresholds[None] - slack)[..., None, None]
-    pair_image, pair_unit = torch.nonzero(hot.any(dim=3).any(dim=2), as_tuple=True)
-    empty = torch.zeros(0, dtype=torch.long, device=device)
-    if pair_image.numel() == 0:
-        return FiredPixels(pair_image, pair_unit, empty, empty)
-    pair_maps = maps[pair_image, pair_unit].float()  # (F, h, w)
-    pair_t, pair_slack = thresholds[pair_unit], slack[pair_image, pair_unit]
-    reads_r = torch.from_numpy(rows.group_reads).to(device).float()
-    reads_c = torch.from_numpy(cols.group_reads).to(device).float()
-    blocks = (reads_r @ hot[pair_image, pair_unit].float() @ reads_c.T) > 0  # (F, Gy, Gx)
-    pairs, gy, gx = torch.nonzero(blocks, as_tuple=True)
-    max_r, max_c = int(rows.group_size.max()), int(cols.group_size.max())
-    step = max(1, BLOCK_ELEMENTS // (max_r * max_c))
-    fired_pair, fired_pixel = [], []
-    for s in range(0, pairs.numel(), step):
-        p = pairs[s:s + step]
-        row_idx, row_ok = _block_span(rows, gy[s:s + step], max_r, device)
-        col_idx, col_ok = _block_span(cols, gx[s:s + step], max_c, device)
-        above = (_block_values(pair_maps, rows, cols, p, row_idx, col_idx)
-                 - pair_t[p][:, None, None].double())
-        margin = pair_slack[p]
-        candidate = (above > -margin[:, None, None]) & row_ok[:, :, None] & col_ok[:, None, :]
-        k, i, j = torch.nonzero(candidate, as_tuple=True)
-        fired = above[k, i, j] > margin[k]
-        unsure = torch.nonzero(~fired).flatten()  # within rounding of T: decide exactly
-        exact = values_at(pair_maps, rows, cols, p[k[unsure]], row_idx[k[unsure], i[unsure], None],
-                          col_idx[k[unsure], j[unsure], None])
-        fired[unsure] = exact.flatten() > pair_t[p[k[unsure]]]
-        fired_pair.append(p[k[fired]])
-        fired_pixel.append(row_idx[k[fired], i[fired]] * size[1] + col_idx[k[fired], j[fired]])
-    # blocks come in pair order and pixels in block order: the entries are already sorted
-    return FiredPixels(pair_image, pair_unit, torch.cat(fired_pair), torch.cat(fired_pixel))
-
-
-def _block_span(axis, group: torch.Tensor, width: int, device):
-    """Output indices (K, width) of each block's group along one axis, and which are real."""
-    start = torch.from_numpy(axis.group_start).to(device)[group]
-    count = torch.from_numpy(axis.group_size).to(device)[group]
-    offset = torch.arange(width, device=device)
-    return start[:, None] + offset.clamp(max=count[:, None] - 1), offset[None, :] < count[:, None]
-
-
-def _block_values(maps, rows, cols, which, row_idx, col_idx) -> torch.Tensor:
-    """Resized values of whole blocks, up to rounding: row weights @ source patch @ column
-    weights. All outputs of a block read the same taps, so the patch is the first row's. In
-    float64, so that reduced-precision matmul settings (TF32 on CUDA) cannot widen the error."""
-    device = maps.device
-    iy = torch.from_numpy(rows.index).to(device)[row_idx[:, 0]]  # (K, ty)
-    ix = torch.from_numpy(cols.index).to(device)[col_idx[:, 0]]  # (K, tx)
-    wy = torch.from_numpy(rows.weight).to(device, torch.float64)[row_idx]  # (K, r, ty)
-    wx = torch.from_numpy(cols.weight).to(device, torch.float64)[col_idx]  # (K, c, tx)
-    patch = maps[which[:, None, None], iy[:, :, None], ix[:, None, :]].double()  # (K, ty, tx)
-    return wy @ patch @ wx.transpose(1, 2)
+# Blocks evaluated at once: their float64 values (blocks x 16 x 16 for 7x7 maps at 112x112) stay
+# within the CPU's caches, where the elementwise operations run several times faster.
+CHUNK_BLOCKS = 2048
 
 
 class IoUTally:
-    """Accumulates I, G and A over images, then gives the IoU matrix (units x concepts)."""
+    """Accumulates I, G and both areas A over images, then gives the IoU matrix (units x concepts).
 
-    def __init__(self, n_units: int, index: ConceptIndex, device="cpu"):
+    The concept axis has one spare last column and the lite area one spare category, where
+    padding entries of a batch land; :meth:`counts` leaves them out.
+    """
+
+    def __init__(self, thresholds: torch.Tensor, index: ConceptIndex, device="cpu"):
         self.index = index
-        k, n_cat = len(index.numbers), len(index.categories)
-        self.intersection = torch.zeros((n_units, k), dtype=torch.long, device=device)
-        self.concept_area = torch.zeros(k, dtype=torch.long, device=device)
-        self.area_netdissect = torch.zeros((n_units, n_cat), dtype=torch.long, device=device)
-        self.area_lite = torch.zeros((n_units, n_cat), dtype=torch.long, device=device)
+        self.thresholds = thresholds.to(device, torch.float32)
+        self.limit = above_threshold(self.thresholds)
+        n_units, k, n_cat = len(thresholds), len(index.numbers), len(index.categories)
+        zeros = lambda *shape: torch.zeros(shape, dtype=torch.long, device=device)  # noqa: E731
+        self.intersection = zeros(n_units, k + 1)
+        self.concept_area = zeros(k + 1)
+        self.area_netdissect = zeros(n_units, n_cat)
+        self.area_lite = zeros(n_units, n_cat + 1)
+        self.category_of = torch.from_numpy(np.append(index.category_of, n_cat)).to(device)
 
-    def add_batch(self, fired: FiredPixels, concepts: list[ImageConcepts]) -> None:
-        """Add a batch of images: their fired pixels and their concepts."""
+    def add_batch(self, maps: torch.Tensor, concepts: list[ImageConcepts],
+                  size: tuple[int, int]) -> None:
+        """Add images with maps (B, units, h, w) float32 and concepts at mask size ``size``."""
         device = self.intersection.device
-        n_pairs = fired.pair_image.numel()
-        area = torch.bincount(fired.pixel_pair, minlength=n_pairs)
-        pair_bounds = torch.searchsorted(
-            fired.pair_image, torch.arange(len(concepts) + 1, device=device)).tolist()
-        pixel_bounds = torch.searchsorted(
-            fired.pixel_pair, torch.tensor(pair_bounds, device=device)).tolist()
-        for b, image in enumerate(concepts):
-            k = len(image.columns)
-            columns = torch.from_numpy(image.columns).to(device)
-            self.concept_area.index_add_(0, columns, torch.from_numpy(image.areas).to(device))
-            lo, hi = pair_bounds[b], pair_bounds[b + 1]
-            if lo == hi:
-                continue
-            units = fired.pair_unit[lo:hi]
-            plo, phi = pixel_bounds[b], pixel_bounds[b + 1]
-            kinds = torch.from_numpy(image.kinds).to(device, torch.float64)
-            kind = torch.from_numpy(image.kind).to(device)[fired.pixel[plo:phi]]
-            per_kind = torch.bincount((fired.pixel_pair[plo:phi] - lo) * len(kinds) + kind,
-                                      minlength=(hi - lo) * len(kinds))
-            # exact: integer sums far below 2**53
-            overlap = (per_kind.view(hi - lo, -1).double() @ kinds).round().long()
-            flat = (units[:, None] * self.intersection.shape[1] + columns[None, :]).flatten()
-            self.intersection.view(-1).index_add_(0, flat, overlap[:, :k].flatten())
-            self.area_lite.index_add_(0, units, overlap[:, k:])
-            present = torch.from_numpy(image.present).to(device).long()
-            self.area_netdissect.index_add_(0, units, area[lo:hi, None] * present[None, :])
+        batch = _BatchConcepts(concepts, len(self.index.numbers), device)
+        self.concept_area.index_add_(0, batch.columns.flatten(), batch.areas.flatten())
+        pair_image, pair_unit, per_kind = fired_per_kind(maps, self.thresholds, self.limit,
+                                                         batch, size)
+        if pair_image.numel() == 0:
+            return
+        area = per_kind.sum(dim=1)
+        # exact: integer sums far below 2**53
+        overlap = torch.bmm(per_kind.double()[:, None, :],
+                            batch.incidence[pair_image]).squeeze(1).round().long()
+        columns = batch.columns[pair_image]  # (F, kmax); padding -> the spare column
+        flat = pair_unit[:, None] * self.intersection.shape[1] + columns
+        self.intersection.view(-1).index_add_(0, flat.flatten(), overlap.flatten())
+        touched = torch.zeros((len(area), self.area_lite.shape[1]), dtype=torch.long,
+                              device=device)
+        touched.scatter_add_(1, self.category_of[columns], (overlap > 0).long())
+        self.area_lite.index_add_(0, pair_unit, area[:, None] * (touched > 0))
+        self.area_netdissect.index_add_(0, pair_unit,
+                                        area[:, None] * batch.present[pair_image])
 
     def counts(self, denominator: str = "netdissect") -> tuple[np.ndarray, np.ndarray]:
         """(intersection, union) as int64 arrays (units x concepts)."""
-        area = self.area_netdissect if denominator == "netdissect" else self.area_lite
-        return pooled_counts(self.intersection.cpu().numpy(), self.concept_area.cpu().numpy(),
-                             area.cpu().numpy(), self.index, denominator)
+        area = self.area_netdissect if denominator == "netdissect" else self.area_lite[:, :-1]
+        return pooled_counts(self.intersection[:, :-1].cpu().numpy(),
+                             self.concept_area[:-1].cpu().numpy(), area.cpu().numpy(),
+                             self.index, denominator)
 
     def iou(self, denominator: str = "netdissect") -> np.ndarray:
         return iou_from_counts(*self.counts(denominator))
+
+
+class _BatchConcepts:
+    """A batch's :class:`ImageConcepts` as padded tensors: pixel kinds (padding: the spare kind
+    ``n_kinds``), kind-concept incidence, concept columns (padding: the spare column)."""
+
+    def __init__(self, concepts: list[ImageConcepts], n_concepts: int, device):
+        self.n_kinds = max(len(c.kinds) for c in concepts)
+        width = max(1, max(len(c.columns) for c in concepts))
+        n_pixels = max(len(c.kind) for c in concepts)
+        kind = np.full((len(concepts), n_pixels + 1), self.n_kinds, dtype=np.int64)
+        incidence = np.zeros((len(concepts), self.n_kinds, width))
+        columns = np.full((len(concepts), width), n_concepts, dtype=np.int64)
+        areas = np.zeros((len(concepts), width), dtype=np.int64)
+        for b, image in enumerate(concepts):
+            k = len(image.columns)
+            kind[b, :len(image.kind)] = image.kind
+            incidence[b, :len(image.kinds), :k] = image.kinds
+            columns[b, :k], areas[b, :k] = image.columns, image.areas
+        self.kind = torch.from_numpy(kind).to(device)  # (B, P + 1): the last pixel is padding
+        self.incidence = torch.from_numpy(incidence).to(device)
+        self.columns = torch.from_numpy(columns).to(device)
+        self.areas = torch.from_numpy(areas).to(device)
+        self.present = torch.from_numpy(np.stack([c.present for c in concepts])).to(device).long()
+
+
+def _block_pixels(rows, cols, size: tuple[int, int]) -> np.ndarray:
+    """(Gy * Gx, S_r * S_c) flat pixel index of every block's padded pixels; padding -> P."""
+    def span(axis):
+        offset = np.arange(axis.group_weight.shape[1])
+        return axis.group_start[:, None] + offset, offset[None, :] < axis.group_size[:, None]
+    y, y_ok = span(rows)
+    x, x_ok = span(cols)
+    flat = y[:, None, :, None] * size[1] + x[None, :, None, :]
+    ok = y_ok[:, None, :, None] & x_ok[None, :, None, :]
+    return np.where(ok, flat, size[0] * size[1]).reshape(len(y) * len(x), -1)
+
+
+def fired_per_kind(maps: torch.Tensor, thresholds: torch.Tensor, limit: torch.Tensor,
+                   batch: _BatchConcepts, size: tuple[int, int]):
+    """For every pair (image, unit) that can fire: its fired pixels per kind of its image.
+
+    Returns ``(pair_image, pair_unit, per_kind)``, per_kind (F, n_kinds) int64. ``maps`` are
+    (B, units, h, w); a pixel fires when PIL's resized value exceeds T_u (``limit``: its float64
+    rounding boundary).
+    """
+    device = maps.device
+    n_images, n_units, h, w = maps.shape
+    rows, cols = taps(h, size[0]), taps(w, size[1])
+    hot = (maps > thresholds[None, :, None, None]).float()
+    reads_r = torch.from_numpy(rows.group_reads).to(device).float()
+    reads_c = torch.from_numpy(cols.group_reads).to(device).float()
+    pair_image, pair_unit = torch.nonzero(hot.amax(dim=(2, 3)) > 0, as_tuple=True)
+    n_kinds = batch.n_kinds + 1  # with the padding kind
+    per_kind = torch.zeros((pair_image.numel(), n_kinds), dtype=torch.long, device=device)
+    if pair_image.numel() == 0:
+        return pair_image, pair_unit, per_kind[:, :-1]
+    blocks = (reads_r @ hot[pair_image, pair_unit] @ reads_c.T) > 0  # (F, Gy, Gx)
+    n_gx = blocks.shape[2]
+    n_gy_gx = blocks.shape[1] * n_gx
+    pairs, gy, gx = torch.nonzero(blocks, as_tuple=True)  # in pair order
+    row_taps = torch.from_numpy(rows.index[rows.group_start]).to(device)  # (Gy, ty)
+    col_taps = torch.from_numpy(cols.index[cols.group_start]).to(device)  # (Gx, tx)
+    row_weight = torch.from_numpy(rows.group_weight).to(device)
+    col_weight = torch.from_numpy(cols.group_weight).to(device)
+    # each block's pixel kinds, doubled: a pixel's bincount key is 2 * (slot of its pair's kind)
+    # plus 1 when it fires, so one bincount over all candidates counts the fired ones
+    block_kind = (2 * batch.kind[:, torch.from_numpy(_block_pixels(rows, cols, size))
+                                 .to(device)]).int().flatten(0, 1)  # (B * Gy * Gx, S)
+    flat = maps.reshape(-1)
+    pair_base = (pair_image * n_units + pair_unit) * (h * w)
+    pair_limit = limit[pair_unit]
+    for s in range(0, pairs.numel(), CHUNK_BLOCKS):
+        p, by, bx = pairs[s:s + CHUNK_BLOCKS], gy[s:s + CHUNK_BLOCKS], gx[s:s + CHUNK_BLOCKS]
+        source = (pair_base[p, None, None] + row_taps[by][:, :, None] * w
+                  + col_taps[bx][:, None, :])
+        values = block_values(flat[source], row_weight[by], col_weight[bx])
+        fired = values.view(len(p), -1) > pair_limit[p, None]
+        first = int(p[0])
+        slot = (2 * n_kinds * (p - first)).int()[:, None]
+        key = block_kind.index_select(0, (pair_image[p] * n_gy_gx + by * n_gx + bx)) + slot
+        found = torch.bincount((key + fired).view(-1),
+                               minlength=(int(p[-1]) - first + 1) * n_kinds * 2)
+        per_kind[first:first + found.numel() // (2 * n_kinds)] += found.view(-1, n_kinds, 2)[..., 1]
+    return pair_image, pair_unit, per_kind[:, :-1]
 
 
 def pooled_counts(intersection, concept_area, area, index: ConceptIndex, denominator: str):

@@ -205,8 +205,9 @@ class BrodenProbe:
 
         The primary category is decided over *every* category's ``c_*`` file, and only then is
         a category subset applied: a label whose largest coverage is in an unselected category
-        is dropped, not handed to its secondary one. A label in no ``c_*`` file falls back to
-        the category of ``label.csv`` with the largest count (``material(36);object(3)``).
+        is dropped, not handed to its secondary one. Equal coverages go to the later category
+        (NetDissect-Lite's ``max((coverage, category index))``). A label in no ``c_*`` file falls
+        back to the category of ``label.csv`` with the largest count (``material(36);object(3)``).
         """
         best: dict[int, tuple[float, str]] = {}
         for category in self.all_categories:
@@ -218,7 +219,7 @@ class BrodenProbe:
                     number, coverage = int(row["number"]), float(row["coverage"] or 0)
                 except ValueError:
                     raise LCEError(f"{path}: row {n}: number/coverage must be numeric") from None
-                if number not in best or coverage > best[number][0]:
+                if number not in best or coverage >= best[number][0]:
                     best[number] = (coverage, category)
         concepts = {}
         for n, row in enumerate(self.label_rows, start=2):
