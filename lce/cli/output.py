@@ -1,23 +1,40 @@
 """The one set of output options every command shares: ``--format`` and ``--output``.
 
 Results are plain (columns, rows) pairs so that formatting never needs pandas (``lce query`` must
-start fast and must not import the heavy scientific stack).
+start fast and must not import the heavy scientific stack). Rows may be any iterable: every
+format but the aligned table is written row by row, so memory does not grow with the result;
+the table (which needs every width before its first line) shows the first :data:`TABLE_ROWS`
+rows and says how many more there are.
+
+``--output FILE`` follows :func:`lce.io.output_file`: a regular file is replaced atomically (a
+failed command leaves the old one), devices and FIFOs are written through, and the warehouse
+named by ``--db``, read-only files and files in missing directories are refused before the
+command runs.
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import io
+import itertools
 import json
 import math
+import os
+import sys
 import unicodedata
+from collections.abc import Iterable
+from contextlib import contextmanager, suppress
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from lce.io import atomic_path
+from lce.errors import LCEError
+from lce.io import check_output, output_file
+
+TABLE_ROWS = 10_000
 
 
 class Format(StrEnum):
@@ -28,13 +45,22 @@ class Format(StrEnum):
     markdown = "markdown"
 
 
+def _checked_output(ctx: typer.Context, value: Path | None) -> Path | None:
+    """Refuse a bad ``--output`` before the command does any work; never the ``--db`` file."""
+    if value is not None:
+        state = ctx.find_root().obj
+        check_output(value, protect=[state.db] if state is not None else [])
+    return value
+
+
 FormatOption = Annotated[
     Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
 OutputOption = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write to FILE (atomically) instead of stdout.",
-                 dir_okay=False),
+    typer.Option("--output", "-o", help="Write to FILE (atomically; devices and FIFOs are "
+                 "written through) instead of stdout.", dir_okay=False,
+                 callback=_checked_output),
 ]
 
 
@@ -59,26 +85,61 @@ def _cell(value) -> str:
     return str(value)
 
 
-def render(columns: list[str], rows: list[tuple], fmt: Format) -> str:
-    """Render a result in ``fmt`` as text."""
+def csv_value(value):
+    """A CSV field as DuckDB writes it: NULL empty, booleans ``true``/``false``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def csv_header(columns: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(columns)
+    return buffer.getvalue()
+
+
+def write_rows(fh, columns: list[str], rows: Iterable[tuple], fmt: Format) -> None:
+    """Write a result to the text file ``fh`` in ``fmt``, row by row (the table: see module)."""
+    rows = iter(rows)
     if fmt is Format.csv:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([["" if v is None else v for v in row] for row in rows])
-        return buffer.getvalue()
-    if fmt is Format.json:
-        records = [dict(zip(columns, map(_plain, row), strict=True)) for row in rows]
-        return json.dumps(records, indent=2, ensure_ascii=False) + "\n"
-    if fmt is Format.jsonl:
-        return "".join(json.dumps(dict(zip(columns, map(_plain, row), strict=True)),
-                                  ensure_ascii=False) + "\n" for row in rows)
-    if fmt is Format.markdown:
+        fh.write(csv_header(columns))
+        csv.writer(fh, lineterminator="\n").writerows(
+            [csv_value(v) for v in row] for row in rows)
+    elif fmt is Format.json:
+        # the layout of json.dumps(records, indent=2), one record at a time
+        separator = "[\n  "
+        for row in rows:
+            record = json.dumps(dict(zip(columns, map(_plain, row), strict=True)), indent=2,
+                                ensure_ascii=False)
+            fh.write(separator + record.replace("\n", "\n  "))
+            separator = ",\n  "
+        fh.write("[]\n" if separator == "[\n  " else "\n]\n")
+    elif fmt is Format.jsonl:
+        for row in rows:
+            fh.write(json.dumps(dict(zip(columns, map(_plain, row), strict=True)),
+                                ensure_ascii=False) + "\n")
+    elif fmt is Format.markdown:
         def line(cells):
             return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n"
-        return (line(columns) + line(["---"] * len(columns))
-                + "".join(line([_cell(v) for v in row]) for row in rows))
-    return _text_table(columns, rows)
+        fh.write(line(columns) + line(["---"] * len(columns)))
+        for row in rows:
+            fh.write(line([_cell(v) for v in row]))
+    else:
+        shown = list(itertools.islice(rows, TABLE_ROWS))
+        fh.write(_text_table(columns, shown))
+        more = sum(1 for _ in rows)
+        if more:
+            fh.write(f"… {more:,} more rows not shown (a table shows the first "
+                     f"{TABLE_ROWS:,}); use --format csv|jsonl|json|markdown or LIMIT\n")
+
+
+def render(columns: list[str], rows: Iterable[tuple], fmt: Format) -> str:
+    """Render a result in ``fmt`` as text."""
+    buffer = io.StringIO()
+    write_rows(buffer, columns, rows, fmt)
+    return buffer.getvalue()
 
 
 def _text_table(columns: list[str], rows: list[tuple]) -> str:
@@ -105,12 +166,35 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-def emit(columns: list[str], rows: list[tuple], fmt: Format = Format.table,
+@contextmanager
+def destination(output: Path | None):
+    """The text file a result goes to: ``output`` (see :func:`lce.io.output_file`) or stdout.
+
+    A full disk or a closed stdout is one ``Error:`` line; a closed pipe (``| head``) ends the
+    command quietly, as Unix tools do."""
+    if output is not None:
+        with output_file(output) as fh:
+            yield fh
+        return
+    try:
+        yield sys.stdout
+        sys.stdout.flush()
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            raise
+        _silence_stdout()
+        raise LCEError(f"cannot write to stdout ({exc.strerror or exc})") from None
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null, so that Python's final flush of what is still buffered does not
+    fail a second time with a traceback."""
+    with suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def emit(columns: list[str], rows: Iterable[tuple], fmt: Format = Format.table,
          output: Path | None = None) -> None:
     """Print a result, or write it to ``output`` atomically."""
-    text = render(columns, rows, fmt)
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    with atomic_path(output) as tmp:
-        tmp.write_text(text)
+    with destination(output) as fh:
+        write_rows(fh, columns, rows, fmt)
