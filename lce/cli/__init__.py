@@ -60,3 +60,5 @@ def main() -> None:
     except LCEError as exc:
         report_error(exc)
         raise SystemExit(1) from None
+    except KeyboardInterrupt:  # Ctrl-C outside a command (typer maps the rest to 130 too)
+        raise SystemExit(130) from None

@@ -13,8 +13,8 @@ import typer
 
 from lce.cli import app
 from lce.cli.output import Format, FormatOption, OutputOption, emit
+from lce.cli.reading import reading
 from lce.errors import LCEError
-from lce.warehouse.connect import open_readonly
 
 # The analyses multiply matrices of a few hundred models at most; a multi-threaded BLAS spends far
 # longer starting and synchronising threads than computing (20x slower measured on a busy 2-core
@@ -34,11 +34,23 @@ LayersOption = Annotated[list[str] | None, typer.Option(
     "--layer", help="Count only units of this layer (repeatable; default: every layer).")]
 
 
+def model_names(models: str | None) -> list[str]:
+    """The names of ``--models A,B``; a list naming no model (``,``) is an error, not "all"."""
+    if models is None:
+        return []
+    names = [n.strip() for n in models.split(",") if n.strip()]
+    if not names:
+        raise LCEError(f"--models {models!r} names no model",
+                       hint="give comma-separated model keys or names, or leave --models out "
+                            "for all models")
+    return names
+
+
 def analysis_options(models, where, probe, normalise, cutoff, seed, layers=None, **extra):
     from lce.analysis.matrix import MatrixOptions
     from lce.analysis.run import AnalysisOptions
 
-    names = tuple(n.strip() for n in models.split(",") if n.strip()) if models else ()
+    names = tuple(model_names(models))
     return AnalysisOptions(models=names, where=where, probe=probe, seed=seed,
                            matrix=MatrixOptions(iou_cutoff=cutoff, normalise=normalise,
                                                 layers=tuple(layers or ())), **extra)
@@ -47,11 +59,8 @@ def analysis_options(models, where, probe, normalise, cutoff, seed, layers=None,
 def analyse(ctx: typer.Context, options):
     from lce.analysis.run import run_analysis
 
-    con = open_readonly(ctx.obj.db)
-    try:
+    with reading(ctx.obj.db) as con:
         return run_analysis(con, options)
-    finally:
-        con.close()
 
 
 @app.command("categorize")
@@ -140,9 +149,8 @@ def neighbors(
 
     if model is None and not complementary:
         raise LCEError("name a MODEL, or pass --complementary")
-    con = open_readonly(ctx.obj.db)
-    try:
-        names = [n.strip() for n in models.split(",") if n.strip()] if models else []
+    with reading(ctx.obj.db) as con:
+        names = model_names(models)
         key = resolve_models(con, [model])[0] if model else None
         if key and not names and not where:
             probe = common_probe(con, [key], probe)   # MODEL's neighbours on its probe set
@@ -161,7 +169,5 @@ def neighbors(
             emit(["model_a", "model_b", f"{metric}_distance", "strength_a", "strength_b"],
                  pairs[:top], fmt, output)
             return
-    finally:
-        con.close()
     emit(["model", f"{metric}_distance"], nearest(matrix.models, matrix.values, key, metric, top),
          fmt, output)

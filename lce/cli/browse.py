@@ -12,9 +12,9 @@ import typer
 
 from lce.cli import app
 from lce.cli.output import Format, FormatOption, OutputOption, emit
+from lce.cli.reading import reading
 from lce.errors import LCEError
 from lce.warehouse.canned import run_canned
-from lce.warehouse.connect import open_readonly
 from lce.warehouse.probes import common_probe
 
 LayerOption = Annotated[str | None, typer.Option("--layer", help="Only this layer.")]
@@ -35,20 +35,43 @@ def model_key(con, name: str) -> str:
     return rows[0][0]
 
 
+def check_filters(con, model: str, probe: str, layer: str | None = None,
+                  concept: str | None = None) -> None:
+    """A ``--layer`` the model was not profiled at, or a ``--concept`` the probe set does not
+    have, is a mistake to report, not an empty answer."""
+    if layer is not None:
+        layers = [r[0] for r in con.execute("SELECT layer FROM layers WHERE model = $m AND "
+                                            "probe = $p ORDER BY layer",
+                                            {"m": model, "p": probe}).fetchall()]
+        if layer not in layers:
+            raise LCEError(f"model {model} has no layer {layer!r} on probe {probe}",
+                           hint=f"its layers: {', '.join(layers)}")
+    if concept is not None:
+        known = con.execute("SELECT count(*) FROM (SELECT concept AS label, category FROM "
+                            "concepts WHERE probe = $p UNION SELECT label, category FROM units "
+                            "WHERE probe = $p) WHERE label = $c "
+                            "OR label || ' (' || category || ')' = $c",
+                            {"p": probe, "c": concept}).fetchone()[0]
+        if not known:
+            raise LCEError(f"probe {probe} has no concept {concept!r}",
+                           hint=f"list them with: lce query \"select * from concepts where "
+                                f"probe = '{probe}'\"")
+
+
 def show(ctx: typer.Context, name: str, fmt: Format, output, probe: str | None = None,
          **parameters) -> None:
     """Run a canned analysis; the ones about models read one probe set (``probe``, else the
     models' only common one)."""
-    con = open_readonly(ctx.obj.db)
-    try:
+    with reading(ctx.obj.db) as con:
         keys = [key for key in ("model", "a", "b") if key in parameters]
         for key in keys:
             parameters[key] = model_key(con, parameters[key])
         if keys:
             parameters["probe"] = common_probe(con, [parameters[k] for k in keys], probe)
+        if "model" in parameters:
+            check_filters(con, parameters["model"], parameters["probe"],
+                          parameters.get("layer"), parameters.get("concept"))
         columns, rows = run_canned(con, name, **parameters)
-    finally:
-        con.close()
     emit(columns, rows, fmt, output)
 
 

@@ -9,9 +9,16 @@ from typing import Annotated
 import typer
 
 from lce.cli import app
-from lce.cli.output import Format, FormatOption, OutputOption, emit
+from lce.cli.output import (
+    Format,
+    FormatOption,
+    OutputOption,
+    checked_output,
+    destination,
+    emit,
+)
+from lce.cli.reading import reading
 from lce.errors import LCEError
-from lce.warehouse.connect import open_readonly
 
 deepcluster_app = typer.Typer(help="DeepCluster runs: list, per-cycle curves, selection.",
                               no_args_is_help=True)
@@ -37,11 +44,8 @@ group by all order by r.run
 def _query(ctx: typer.Context, sql: str, parameters: dict):
     from lce.cli.query import run_query
 
-    con = open_readonly(ctx.obj.db)
-    try:
+    with reading(ctx.obj.db, ("training_runs", "training_metrics")) as con:
         return run_query(con, sql, parameters)
-    finally:
-        con.close()
 
 
 @deepcluster_app.command("runs")
@@ -53,6 +57,11 @@ def runs(
     output: OutputOption = None,
 ) -> None:
     """One line per training run: setting, K, seed, halt cycle and final figures."""
+    if method is not None:
+        _, found = _query(ctx, "select distinct method from training_runs order by 1", {})
+        if method not in (methods := [m for (m,) in found]):
+            raise LCEError(f"no training run of method {method!r} in the warehouse",
+                           hint=f"methods there: {', '.join(methods) or 'none'}")
     columns, rows = _query(ctx, RUNS_SQL, {"method": method})
     emit(columns, rows, fmt, output)
 
@@ -64,12 +73,12 @@ def curve(
     metric: Annotated[list[str] | None, typer.Option(
         "--metric", "-m", help="Metric(s) to plot (default: nmi_labels, nmi_prev).")] = None,
     plot: Annotated[Path | None, typer.Option(
-        help="SVG file to write (default: <RUN>-curve.svg).", dir_okay=False)] = None,
+        help="Also draw the curves into this SVG file.", dir_okay=False,
+        callback=checked_output)] = None,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
-    """Plot a run's per-cycle metrics to an SVG file and print them."""
-    from lce.io import atomic_path
+    """Print a run's per-cycle metrics (and, with --plot FILE, draw them as SVG)."""
     from lce.train.svgplot import chart
 
     metrics = metric or ["nmi_labels", "nmi_prev"]
@@ -84,15 +93,15 @@ def curve(
     if unknown:
         raise LCEError(f"run {run!r} has no metric {unknown[0]!r}",
                        hint=f"its metrics: {', '.join(available)}")
-    series = {m: [(float(c), float(v)) for name, c, v in rows if name == m] for m in metrics}
-    path = plot or Path(f"{run}-curve.svg")
-    with atomic_path(path) as tmp:
-        tmp.write_text(chart(series, f"{run}: per-cycle metrics", "cycle", ", ".join(metrics)))
+    if plot is not None:
+        series = {m: [(float(c), float(v)) for name, c, v in rows if name == m] for m in metrics}
+        with destination(plot) as fh:
+            fh.write(chart(series, f"{run}: per-cycle metrics", "cycle", ", ".join(metrics)))
+        typer.echo(f"plot written to {plot}", err=True)
     cycles = sorted({c for name, c, _value in rows if name in metrics})
     values = {(name, c): v for name, c, v in rows}
     emit(["cycle", *metrics], [(c, *(values.get((m, c)) for m in metrics)) for c in cycles],
          fmt, output)
-    typer.echo(f"plot written to {path}", err=True)
 
 
 @deepcluster_app.command("select")

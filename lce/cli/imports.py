@@ -1,8 +1,10 @@
 """``lce import profiles|benchmarks``: published results into the warehouse named by ``--db``.
 
 Imports edit a copy of the warehouse and rename it into place (a new warehouse when the file is
-missing). A later ``dvc repro`` rebuilds the warehouse from params, so imports that must persist
-belong in the ``imports:`` section of params.yaml.
+missing). ``--db`` is followed through symlinks, so a link keeps pointing at the warehouse that
+got the import; a directory, a read-only file or a file that is not a DuckDB database is refused
+before anything is read. A later ``dvc repro`` rebuilds the warehouse from params, so imports
+that must persist belong in the ``imports:`` section of params.yaml.
 """
 
 from __future__ import annotations
@@ -13,10 +15,29 @@ from typing import Annotated
 import typer
 
 from lce.cli import app
+from lce.errors import LCEError
+from lce.io import check_output
 
 import_app = typer.Typer(help="Import published unit profiles or benchmark tables.",
                          no_args_is_help=True)
 app.add_typer(import_app, name="import")
+
+DUCKDB_MAGIC = (8, b"DUCK")  # offset and bytes of every DuckDB database file's signature
+
+
+def import_target(db: Path) -> Path:
+    """The file an import edits: ``--db`` through its symlinks, checked to be writable and a
+    DuckDB database (or missing: a new warehouse)."""
+    target = check_output(db)
+    if target.exists():
+        offset, magic = DUCKDB_MAGIC
+        with open(target, "rb") as fh:
+            fh.seek(offset)
+            if fh.read(len(magic)) != magic:
+                raise LCEError(f"--db {db}: not a DuckDB database",
+                               hint="import into an LCE warehouse or a new file")
+    return target
+
 
 PathArgument = Annotated[Path, typer.Argument(help="The file to import.", dir_okay=False)]
 
@@ -38,8 +59,9 @@ def import_profiles(
     from lce.warehouse.importers import read_profiles
     from lce.warehouse.ingest import edit_atomically, insert_profiles
 
+    target = import_target(ctx.obj.db)
     profiles = read_profiles(path, fmt, model, layer)
-    n = edit_atomically(ctx.obj.db, lambda con: insert_profiles(con, profiles, replace))
+    n = edit_atomically(target, lambda con: insert_profiles(con, profiles, replace))
     typer.echo(f"imported {len(profiles.units)} units of {n} model(s) into {ctx.obj.db} "
                f"(probe {profiles.probe})", err=True)
 
@@ -54,7 +76,8 @@ def import_benchmarks(
     from lce.warehouse.importers import read_benchmarks
     from lce.warehouse.ingest import edit_atomically, insert_benchmarks
 
+    target = import_target(ctx.obj.db)
     rows = read_benchmarks(path, fmt)
-    n = edit_atomically(ctx.obj.db, lambda con: insert_benchmarks(con, rows))
+    n = edit_atomically(target, lambda con: insert_benchmarks(con, rows))
     typer.echo(f"imported {n} benchmark values of {rows['model'].nunique()} models into "
                f"{ctx.obj.db}", err=True)

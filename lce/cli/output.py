@@ -45,7 +45,7 @@ class Format(StrEnum):
     markdown = "markdown"
 
 
-def _checked_output(ctx: typer.Context, value: Path | None) -> Path | None:
+def checked_output(ctx: typer.Context, value: Path | None) -> Path | None:
     """Refuse a bad ``--output`` before the command does any work; never the ``--db`` file."""
     if value is not None:
         state = ctx.find_root().obj
@@ -60,7 +60,7 @@ OutputOption = Annotated[
     Path | None,
     typer.Option("--output", "-o", help="Write to FILE (atomically; devices and FIFOs are "
                  "written through) instead of stdout.", dir_okay=False,
-                 callback=_checked_output),
+                 callback=checked_output),
 ]
 
 

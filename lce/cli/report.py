@@ -17,7 +17,7 @@ from lce.cli.analyze import (
     WhereOption,
     analysis_options,
 )
-from lce.warehouse.connect import open_readonly
+from lce.cli.reading import reading
 
 
 @app.command("report")
@@ -47,9 +47,6 @@ def report(
                 and "report" in load_params() else ReportSettings())
     options = analysis_options(models, where, probe, normalise, iou_cutoff, seed, k=k,
                                method=method)
-    con = open_readonly(ctx.obj.db)
-    try:
+    with reading(ctx.obj.db) as con:
         path = build_report(con, options, output, settings)
-    finally:
-        con.close()
     typer.echo(f"wrote {path}", err=True)

@@ -14,8 +14,8 @@ import typer
 
 from lce.cli import app
 from lce.cli.output import Format, FormatOption, OutputOption, emit
+from lce.cli.reading import reading
 from lce.errors import LCEError
-from lce.warehouse.connect import open_readonly
 
 warehouse_app = typer.Typer(help="Inspect the DuckDB warehouse.", no_args_is_help=True)
 app.add_typer(warehouse_app, name="warehouse")
@@ -58,12 +58,8 @@ def table_rows(con) -> list[tuple]:
 
 
 def warehouse_info(con, sections: tuple[str, ...] = SECTIONS) -> list[tuple]:
-    """(section, name, value) rows describing the warehouse behind ``con``."""
-    tables = {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    missing = sorted({"meta", "models", "layers", "units"} - tables)
-    if missing:
-        raise LCEError(f"not an LCE warehouse: table {missing[0]!r} is missing",
-                       hint="rebuild it with `dvc repro warehouse`, or pass --db PATH")
+    """(section, name, value) rows describing the warehouse behind ``con`` (opened with
+    :func:`~lce.cli.reading.reading`, which checks the tables read here)."""
     readers = {"meta": meta_rows, "models": model_rows, "tables": table_rows}
     return [row for section in sections for row in readers[section](con)]
 
@@ -82,11 +78,8 @@ def info(
     unknown = [s for s in sections if s not in SECTIONS]
     if unknown:
         raise LCEError(f"unknown section {unknown[0]!r}", hint=f"choose from {', '.join(SECTIONS)}")
-    con = open_readonly(ctx.obj.db)
-    try:
+    with reading(ctx.obj.db) as con:
         rows = warehouse_info(con, sections)
-    finally:
-        con.close()
     if section is None:
         rows.insert(0, ("file", "path", str(ctx.obj.db)))
     emit(COLUMNS, rows, fmt, output)

@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -131,39 +132,53 @@ def _record_sha256(path: Path, digest: str) -> str:
     return digest
 
 
+@contextmanager
+def _new_directory(directory: Path):
+    """Create ``directory`` if missing; if what follows fails and it is still empty, remove it
+    again, so a failed fetch leaves no empty cache folder (a resumable ``.part`` keeps it)."""
+    created = not directory.exists()
+    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        yield
+    except BaseException:
+        if created and not any(directory.iterdir()):
+            directory.rmdir()
+        raise
+
+
 def download(url: str, target: Path, options: FetchOptions, what: str, expected: str) -> None:
     """Download ``url`` to ``target`` with retries and resume; verify before the final rename."""
     hint = (f"download {url} by hand and put it at {target}, or set fetch.<key>.source in "
             "params.yaml to a local copy")
     if os.environ.get("LCE_OFFLINE"):
         raise LCEError(f"{what}: {target} is not cached and LCE_OFFLINE is set", hint=hint)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    part = target.with_name(target.name + ".part")
-    for attempt in range(options.retries + 1):
+    with _new_directory(target.parent):
+        part = target.with_name(target.name + ".part")
+        for attempt in range(options.retries + 1):
+            try:
+                _transfer(url, part, options.timeout, what)
+                break
+            except _Transient as exc:
+                if attempt == options.retries:
+                    raise LCEError(f"{what}: download of {url} failed after {attempt + 1} "
+                                   f"attempts ({exc})", hint=hint) from None
+                wait = options.retry_wait * 2 ** attempt
+                log.warning("%s: download interrupted (%s); retrying in %.0f s", what, exc, wait)
+                time.sleep(wait)
+            except urllib.error.HTTPError as exc:
+                raise LCEError(f"{what}: {url}: HTTP {exc.code} {exc.reason}", hint=hint) from None
+            except urllib.error.URLError as exc:
+                raise LCEError(f"{what}: cannot reach {urlparse(url).netloc} ({exc.reason}); "
+                               "no network?", hint=hint) from None
         try:
-            _transfer(url, part, options.timeout, what)
-            break
-        except _Transient as exc:
-            if attempt == options.retries:
-                raise LCEError(f"{what}: download of {url} failed after {attempt + 1} "
-                               f"attempts ({exc})", hint=hint) from None
-            wait = options.retry_wait * 2 ** attempt
-            log.warning("%s: download interrupted (%s); retrying in %.0f s", what, exc, wait)
-            time.sleep(wait)
-        except urllib.error.HTTPError as exc:
-            raise LCEError(f"{what}: {url}: HTTP {exc.code} {exc.reason}", hint=hint) from None
-        except urllib.error.URLError as exc:
-            raise LCEError(f"{what}: cannot reach {urlparse(url).netloc} ({exc.reason}); "
-                           "no network?", hint=hint) from None
-    try:
-        digest = verify_sha256(part, expected, what)
-    except LCEError:
-        part.unlink()
-        raise
-    os.replace(part, target)
-    _record_sha256(target, digest)
-    log.info("%s: downloaded %s (%d bytes, sha256 %s)", what, target, target.stat().st_size,
-             digest[:12])
+            digest = verify_sha256(part, expected, what)
+        except LCEError:
+            part.unlink()
+            raise
+        os.replace(part, target)
+        _record_sha256(target, digest)
+        log.info("%s: downloaded %s (%d bytes, sha256 %s)", what, target, target.stat().st_size,
+                 digest[:12])
 
 
 def _transfer(url: str, part: Path, timeout: float, what: str) -> None:
