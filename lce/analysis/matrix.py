@@ -83,7 +83,8 @@ def resolve_models(con: duckdb.DuckDBPyConnection, names=None, where: str | None
     try:
         models = [r[0] for r in con.execute(sql + " ORDER BY 1", params).fetchall()]
     except duckdb.Error as exc:
-        raise LCEError(f"bad model filter {where!r}: {' '.join(str(exc).split())}") from None
+        message = " ".join(str(exc).split())
+        raise LCEError(f"bad model filter {where!r}: {message}" if where else message) from None
     if not models:
         raise LCEError("no models match", hint="list them with: lce models")
     return models

@@ -56,6 +56,11 @@ def _require(frame: pd.DataFrame, columns, path: Path) -> None:
                        hint=f"columns found: {', '.join(map(str, frame.columns[:12]))}")
 
 
+def _shown(cell) -> str:
+    """A CSV cell as a user wrote it: quoted text, or "an empty cell" (never numpy's repr)."""
+    return "an empty cell" if pd.isna(cell) else repr(str(cell))
+
+
 def _numeric(frame: pd.DataFrame, column: str, path: Path, allow_missing: bool = False,
              row_offset: int = 2) -> pd.Series:
     """Column as floats; the first bad cell is reported by its CSV line number. Empty cells are
@@ -65,7 +70,7 @@ def _numeric(frame: pd.DataFrame, column: str, path: Path, allow_missing: bool =
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
         raise LCEError(f"{path}: line {row + row_offset}: column {column!r}: "
-                       f"expected a number, got {frame[column].iloc[row]!r}")
+                       f"expected a number, got {_shown(frame[column].iloc[row])}")
     return values.astype(float)
 
 
@@ -180,6 +185,13 @@ def read_dissect_json(path: Path, model: str, layer: str) -> ImportedProfiles:
                             units=units, unit_categories=None, display_names={model: model})
 
 
+def _require_rows(path: Path, frame):
+    """``frame``, unless the file gave no data rows (only a header): nothing to import."""
+    if frame.empty:
+        raise LCEError(f"{path}: no data rows to import (only a header?)")
+    return frame
+
+
 def read_profiles(path: str | Path, fmt: str, model: str | None = None,
                   layer: str | None = None) -> ImportedProfiles:
     """Dispatch on ``fmt``; formats that do not name their model need ``model`` and ``layer``."""
@@ -193,6 +205,7 @@ def read_profiles(path: str | Path, fmt: str, model: str | None = None,
                 raise LCEError(f"{path}: no model {model!r} in the file")
         if layer:
             profiles.units = profiles.units.assign(layer=layer)
+        _require_rows(path, profiles.units)
         return profiles
     if fmt not in PROFILE_FORMATS:
         raise LCEError(f"unknown profile format {fmt!r}",
@@ -201,7 +214,9 @@ def read_profiles(path: str | Path, fmt: str, model: str | None = None,
         raise LCEError(f"{path}: {fmt} files do not name their model and layer",
                        hint="pass --model NAME --layer NAME")
     reader = read_netdissect_tally if fmt == "netdissect" else read_dissect_json
-    return reader(path, model, layer)
+    profiles = reader(path, model, layer)
+    _require_rows(path, profiles.units)
+    return profiles
 
 
 # --- benchmark tables --------------------------------------------------------------------------
@@ -263,7 +278,7 @@ def read_tidy_benchmarks(path: Path) -> pd.DataFrame:
     if bad.any():
         row = int(bad.to_numpy().nonzero()[0][0])
         raise LCEError(f"{path}: line {row + 2}: higher_is_better must be true or false, "
-                       f"got {raw['higher_is_better'].iloc[row]!r}")
+                       f"got {_shown(raw['higher_is_better'].iloc[row])}")
     return pd.DataFrame({
         "model": raw["model"].astype(str).map(model_key), "task": raw["task"].astype(str),
         "dataset": raw["dataset"].astype(str), "metric": raw["metric"].astype(str),
@@ -280,6 +295,7 @@ def read_benchmarks(path: str | Path, fmt: str = "mustapha") -> pd.DataFrame:
     else:
         raise LCEError(f"unknown benchmark format {fmt!r}",
                        hint=f"one of: {', '.join(BENCHMARK_FORMATS)}")
+    _require_rows(path, frame)
     dup = frame.duplicated(["model", "task", "dataset", "metric"])
     if dup.any():
         row = frame[dup].iloc[0]

@@ -17,7 +17,23 @@ from pathlib import Path
 
 from lce.errors import LCEError
 
-_UNSUPPORTED_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)")
+_UNSUPPORTED_GLOBAL = re.compile(r"unsupported (?:global: )?GLOBAL ([\w.]+)", re.IGNORECASE)
+_WEIGHTS_ONLY = "WeightsUnpickler error:"
+
+
+def _reason(exc: BaseException) -> str:
+    """What a failed ``torch.load`` says is wrong, as a whole sentence: the line after torch's
+    ``WeightsUnpickler error:`` when there is one (its first sentence is advice about
+    ``weights_only``), else the error's first sentence."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    for i, line in enumerate(lines):
+        if _WEIGHTS_ONLY in line:
+            after = line.partition(_WEIGHTS_ONLY)[2].strip()
+            return after or (lines[i + 1] if i + 1 < len(lines) else "")
+    sentence = " ".join(str(exc).split()).split(". ")[0].rstrip(".")
+    if isinstance(exc, pickle.UnpicklingError | RuntimeError | OSError) and sentence:
+        return sentence
+    return f"{type(exc).__name__}: {sentence}" if sentence else type(exc).__name__
 
 
 def allowed_globals() -> list:
@@ -40,12 +56,16 @@ def safe_torch_load(path: Path, what: str):
         found = _UNSUPPORTED_GLOBAL.search(str(exc))
         if found:
             raise LCEError(f"{what}: {path} pickles {found.group(1)}, which safe loading does "
-                           "not allow", hint="check that it is the right file, or convert it "
-                                             "to a plain state_dict of tensors") from None
-        raise LCEError(f"{what}: {path} is not a readable PyTorch checkpoint "
-                       f"({' '.join(str(exc).split())[:160]})",
-                       hint="a truncated download? delete it and fetch again") from None
+                           "not allow (nothing in the file was run)",
+                           hint="check that it is the right file, or convert it to a plain "
+                                "state_dict of tensors") from None
+        raise LCEError(f"{what}: {path} holds a pickle that safe loading refuses "
+                       f"({_reason(exc)}); nothing in it was run",
+                       hint="a checkpoint saved as a plain state_dict loads; check that this "
+                            "is one (a corrupt file reads the same way)") from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
         raise LCEError(f"{what}: {path} is truncated or not a PyTorch checkpoint "
-                       f"({' '.join(str(exc).split())[:160]})",
-                       hint="delete it and fetch again") from None
+                       f"({_reason(exc)})", hint="delete it and fetch again") from None
+    except Exception as exc:  # the unpickler's own errors on a garbled file (KeyError, ...)
+        raise LCEError(f"{what}: {path} is corrupt or not a PyTorch checkpoint "
+                       f"({_reason(exc)})", hint="delete it and fetch again") from None
