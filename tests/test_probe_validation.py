@@ -149,3 +149,64 @@ def test_cli_validate_reports_one_line_and_exit_code_1(probe_copy, tiny_probe):
     assert bad.returncode == 1
     assert bad.stderr.startswith("Error: ") and "row 3: image file" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+# Issue 19 item 8: three mistakes that used to pass as "valid".
+
+def test_duplicate_label_number(probe_copy):
+    def edit(rows):
+        rows[3][0] = rows[2][0]  # label.csv row 4 takes row 3's number
+        return rows
+
+    rewrite_csv(probe_copy / "label.csv", edit)
+    check_fails(probe_copy, r"label.csv: row 4: number \d+ repeats row 3")
+
+
+def test_object_mask_listed_in_the_color_column(probe_copy):
+    from lce.probe.cache import build_cache
+
+    _, rec, mask = first_mask(probe_copy, "object")
+
+    def edit(rows):
+        header, row = rows[0], rows[rec.row - 1]
+        row[header.index("color")] = row[header.index("object")]
+        return rows
+
+    rewrite_csv(probe_copy / "index.csv", edit)
+    pattern = (rf"{mask.name} \(index.csv row {rec.row}\): label \d+ \(\w+, object\) in the color "
+               r"column is not a color label")
+    check_fails(probe_copy, pattern)
+    with pytest.raises(LCEError, match=pattern):
+        build_cache(probe_copy, probe_copy.parent / "cache")
+
+
+def test_scene_label_listed_in_the_texture_column(probe_copy):
+    def edit(rows):
+        header, row = rows[0], rows[3]
+        row[header.index("texture")] = row[header.index("scene")]
+        return rows
+
+    rewrite_csv(probe_copy / "index.csv", edit)
+    check_fails(probe_copy, r"index.csv: row 4: label \d+ \(\w+, scene\) in the texture column")
+
+
+def test_category_without_an_index_column(probe_copy):
+    def edit(rows):
+        drop = rows[0].index("texture")
+        return [row[:drop] + row[drop + 1:] for row in rows]
+
+    rewrite_csv(probe_copy / "index.csv", edit)
+    check_fails(probe_copy, r"category.csv: row 7: category 'texture' has no column in index.csv")
+
+
+def test_cli_names_the_file_and_row_of_a_misfiled_mask(probe_copy):
+    def edit(rows):
+        header = rows[0]
+        rows[1][header.index("color")] = rows[1][header.index("object")]
+        return rows
+
+    rewrite_csv(probe_copy / "index.csv", edit)
+    bad = run_lce("probe", "validate", str(probe_copy))
+    assert bad.returncode == 1 and "valid" not in bad.stderr.split("Error:")[0]
+    first = bad.stderr.splitlines()[0]
+    assert first.startswith("Error: ") and "(index.csv row 2)" in first and "color" in first

@@ -34,7 +34,7 @@ import numpy as np
 from lce.errors import LCEError
 from lce.io import atomic_directory
 from lce.probe.broden import BrodenProbe
-from lce.probe.validate import check_image, check_tables
+from lce.probe.validate import category_members, check_image, check_members, check_tables
 
 CACHE_VERSION = 1
 PLANE_DTYPE = np.uint16
@@ -126,9 +126,11 @@ def _write_cache(tmp: Path, probe: BrodenProbe, mask_shape: tuple[int, int], on_
     labels = np.zeros(int(label_offsets[-1]), dtype=np.int32)
     presence = np.zeros((len(probe), len(probe.categories)), dtype=bool)
     totals = ConceptTotals()
+    members = category_members(probe)
     for i in range(len(probe)):
         check_image(probe, i)
         seg = probe.segmentation(i)
+        check_members(probe, i, seg, members)
         for j, category in enumerate(pixel):
             k = i * len(pixel) + j
             planes[plane_offsets[k]:plane_offsets[k + 1]] = seg[category]
