@@ -42,6 +42,7 @@ SCRIPTS = {"probe": "probe.sbatch", "tasks": "tasks.sbatch", "integrator": "inte
 LOG_PATTERNS = {"probe": "probe-%j.log", "tasks": "task-%A_%a.log",
                 "integrator": "integrate-%j.log"}
 MARK = "lce-cluster:"  # prefix of the job body's own log lines (START, DONE, FAILED)
+HOLDS = {"probe": "probe job", "integrator": "integrator"}  # what those jobs say they hold
 
 _SIZE = re.compile(r"^\d+[KMGT]?$")
 _TIME = re.compile(r"^(\d+-)?\d+(:\d\d){0,2}$")
@@ -228,7 +229,7 @@ def _scripts(out: Path, plan: Plan, options: SlurmOptions) -> dict[str, str]:
 {_directives(out, "probe", options, 0)}\
 # The stages every task needs, computed once before the array: {" ".join(plan.prep)}
 source {body}
-lce_job "probe job" {" ".join(plan.prep)}
+lce_job "{HOLDS['probe']}" {" ".join(plan.prep)}
 """
     array = f"""\
 #!/bin/bash
@@ -246,7 +247,7 @@ lce_job "task $SLURM_ARRAY_TASK_ID: $kind $key" $targets
 {_directives(out, "integrator", options, 0)}\
 # The whole pipeline: restores every task's stages, computes {" ".join(plan.combining)}
 source {body}
-lce_job integrator
+lce_job "{HOLDS['integrator']}"
 LCE_STEP="copying dvc.lock"
 cp dvc.lock {shlex.quote(str(out / f".{LOCK_FILE}.tmp"))}
 mv {shlex.quote(str(out / f".{LOCK_FILE}.tmp"))} {shlex.quote(str(out / LOCK_FILE))}

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lce.cluster.slurm import (
+    HOLDS,
     LOG_DIR,
     LOG_PATTERNS,
     MARK,
@@ -119,11 +120,11 @@ def submission_status(out: Path) -> list[tuple]:
     if not submissions:
         raise LCEError(f"{out / SUBMISSIONS_FILE}: no submission recorded")
     last = submissions[-1]
-    jobs = [("probe", last.probe, None, "probe job")]
+    jobs = [("probe", last.probe, None, HOLDS["probe"])]
     for index, holds in tasks.items():
         sub = next(s for s in reversed(submissions) if s.indices is None or index in s.indices)
         jobs.append(("tasks", f"{sub.tasks}_{index}", (sub.tasks, index), holds))
-    jobs.append(("integrator", last.integrator, None, "integrator"))
+    jobs.append(("integrator", last.integrator, None, HOLDS["integrator"]))
     states = slurm_states([job_id for _, job_id, _, _ in jobs])
     rows = []
     for job, job_id, array, holds in jobs:
