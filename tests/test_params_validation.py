@@ -75,3 +75,25 @@ def test_the_stage_checks_layers_models_and_names(tmp_path, edit, message):
     assert error.startswith("Error: ") and message in error, result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "data/params.ok").exists()
+
+
+def test_every_stage_is_downstream_of_the_params_stage(tmp_path):
+    """DVC runs a stage only after its upstream stages succeeded: a stage outside the check's
+    reach would again lose its outputs to a params mistake."""
+    import shutil
+
+    import networkx as nx
+    from dvc.repo import Repo
+
+    for name in ("dvc.yaml", "params.yaml"):
+        shutil.copy(REPO / name, tmp_path / name)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    repo = Repo.init(str(tmp_path))
+    try:
+        graph = repo.index.graph  # edges point from a stage to the stages it depends on
+        check = next(stage for stage in graph if stage.name == "params")
+        unchecked = [stage.name for stage in graph
+                     if stage is not check and check not in nx.descendants(graph, stage)]
+    finally:
+        repo.close()
+    assert len(graph) > 10 and unchecked == []
