@@ -134,15 +134,18 @@ def _record_sha256(path: Path, digest: str) -> str:
 
 @contextmanager
 def _new_directory(directory: Path):
-    """Create ``directory`` if missing; if what follows fails and it is still empty, remove it
-    again, so a failed fetch leaves no empty cache folder (a resumable ``.part`` keeps it)."""
-    created = not directory.exists()
+    """Create ``directory`` (and its missing parents); if what follows fails, remove the ones
+    still empty again, so a failed fetch leaves no empty cache folder (a resumable ``.part``
+    keeps its folder)."""
+    created = [d for d in (directory, *directory.parents) if not d.exists()]
     directory.mkdir(parents=True, exist_ok=True)
     try:
         yield
     except BaseException:
-        if created and not any(directory.iterdir()):
-            directory.rmdir()
+        for folder in created:  # the deepest first
+            if any(folder.iterdir()):
+                break
+            folder.rmdir()
         raise
 
 
