@@ -78,6 +78,20 @@ def test_curve_writes_an_svg_and_prints_the_values(training_db, tmp_path):
     assert svg.startswith("<svg") and svg.count("<polyline") == 2 and "nmi_prev" in svg
 
 
+def test_curve_without_plot_writes_no_file(training_db, tmp_path):
+    result = lce(training_db, "curve", "dc-a", "-f", "csv", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "cycle,nmi_labels,nmi_prev"
+    assert list(tmp_path.iterdir()) == [] and "plot" not in result.stderr
+
+
+def test_unknown_method_is_an_error(training_db):
+    result = lce(training_db, "runs", "--method", "supervized")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("Error: no training run of method 'supervized'")
+    assert "deepcluster, supervised" in result.stderr  # the hint lists those there
+
+
 def test_curve_errors_are_one_line(training_db, tmp_path):
     result = lce(training_db, "curve", "nope", "--plot", str(tmp_path / "x.svg"))
     assert result.returncode == 1
