@@ -203,6 +203,15 @@ def test_query_input_mistakes(db, lce, args, stdin, fragment):
     one_error(lce("--db", str(db), *args, stdin=stdin), fragment)
 
 
+@pytest.mark.parametrize("sql", ["attach 'x.db'", "install httpfs", "load httpfs",
+                                 "set enable_external_access = true",
+                                 "select * from read_text('/etc/passwd')"])
+def test_the_sandbox_refuses(db, lce, sql, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    one_error(lce("--db", str(db), "query", sql), "")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_duckdb_file_without_lce_tables(tmp_path, lce):
     foreign = tmp_path / "foreign.duckdb"
     duckdb.connect(str(foreign)).close()
@@ -236,6 +245,15 @@ def test_a_full_disk_on_stdout_is_one_error_line(db):
         _, err = process.communicate(timeout=60)
     assert process.returncode == 1 and "Traceback" not in err and "Exception" not in err, err
     assert err.startswith("Error: cannot write to stdout (No space left on device)")
+
+
+def test_a_closed_pipe_ends_quietly(db):
+    process = lce_process(db, "query", "select * from range(3000000)", "-f", "csv",
+                          stdout=subprocess.PIPE)
+    assert process.stdout.readline() == "range\n"
+    process.stdout.close()  # `| head -1`
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and err == ""
 
 
 def test_output_to_a_pipe_given_as_dev_fd(db):

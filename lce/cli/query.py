@@ -130,7 +130,9 @@ def _csv_field(name: str, kind, single: bool) -> str:
     if _UNQUOTED.fullmatch(str(kind)):
         field = f"coalesce({text}, '')"
     else:
-        field = (f"CASE WHEN {ident} IS NULL THEN '' WHEN regexp_matches({text}, '[\",\\r\\n]') "
+        special = " OR ".join(f"strpos({text}, {char}) > 0"  # 3x faster than a regexp
+                              for char in ("','", "'\"'", "chr(10)", "chr(13)"))
+        field = (f"CASE WHEN {ident} IS NULL THEN '' WHEN {special} "
                  f"THEN '\"' || replace({text}, '\"', '\"\"') || '\"' ELSE {text} END")
     # a lone empty field is written "" (as Python's csv does), or the row would read as blank
     return f"CASE WHEN ({field}) = '' THEN '\"\"' ELSE {field} END" if single else field
