@@ -86,9 +86,9 @@ def image_concepts(segmentation: dict[str, np.ndarray], image_level: set[str],
         if flat.shape[1] != n_pixels:
             raise LCEError(f"segmentation of category {category!r} has {flat.shape[1]} "
                            f"pixels, expected {shape[0]}x{shape[1]}")
-        present[j] = (flat > 0).any()
+        present[j] = flat.any()  # labels are >= 0 (checked below)
         planes.append(flat)
-    labels = np.concatenate(planes).astype(np.int64, copy=False)
+    labels = np.concatenate(planes, dtype=np.int64)  # int64: an index, used as is
     image_columns = np.unique(np.concatenate(whole_image))
     if labels.size and labels.min() < 0:
         raise LCEError("segmentation holds negative label numbers")

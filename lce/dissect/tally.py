@@ -28,6 +28,7 @@ device), for a whole batch of images at once.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import torch
 
@@ -43,8 +44,8 @@ CHUNK_BLOCKS = 2048
 class IoUTally:
     """Accumulates I, G and both areas A over images, then gives the IoU matrix (units x concepts).
 
-    The concept axis has one spare last column and the lite area one spare category, where
-    padding entries of a batch land; :meth:`counts` leaves them out.
+    The concept axis has one spare last column, where the padding entries of a batch land;
+    :meth:`counts` leaves it out.
     """
 
     def __init__(self, thresholds: torch.Tensor, index: ConceptIndex, device="cpu"):
@@ -54,68 +55,69 @@ class IoUTally:
         n_units, k, n_cat = len(thresholds), len(index.numbers), len(index.categories)
         zeros = lambda *shape: torch.zeros(shape, dtype=torch.long, device=device)  # noqa: E731
         self.intersection = zeros(n_units, k + 1)
-        self.concept_area = zeros(k + 1)
+        self.concept_area = zeros(k)
         self.area_netdissect = zeros(n_units, n_cat)
-        self.area_lite = zeros(n_units, n_cat + 1)
+        self.area_lite = zeros(n_units, n_cat)
+        # category of each concept column, the spare one in a spare category
         self.category_of = torch.from_numpy(np.append(index.category_of, n_cat)).to(device)
 
     def add_batch(self, maps: torch.Tensor, concepts: list[ImageConcepts],
                   size: tuple[int, int]) -> None:
         """Add images with maps (B, units, h, w) float32 and concepts at mask size ``size``."""
         device = self.intersection.device
-        batch = _BatchConcepts(concepts, len(self.index.numbers), device)
-        self.concept_area.index_add_(0, batch.columns.flatten(), batch.areas.flatten())
+        n_concepts, n_cat = len(self.index.numbers), self.area_lite.shape[1]
+        batch = _BatchConcepts(concepts, n_concepts, device)
+        self.concept_area.index_add_(0, batch.columns, batch.areas)
         pair_image, pair_unit, per_kind = fired_per_kind(maps, self.thresholds, self.limit,
                                                          batch, size)
         if pair_image.numel() == 0:
             return
         area = per_kind.sum(dim=1)
-        # exact: integer sums far below 2**53
-        overlap = torch.bmm(per_kind.double()[:, None, :],
-                            batch.incidence[pair_image]).squeeze(1).round().long()
-        columns = batch.columns[pair_image]  # (F, kmax); padding -> the spare column
-        flat = pair_unit[:, None] * self.intersection.shape[1] + columns
-        self.intersection.view(-1).index_add_(0, flat.flatten(), overlap.flatten())
-        touched = torch.zeros((len(area), self.area_lite.shape[1]), dtype=torch.long,
-                              device=device)
-        touched.scatter_add_(1, self.category_of[columns], (overlap > 0).long())
-        self.area_lite.index_add_(0, pair_unit, area[:, None] * (touched > 0))
+        # per pair and (kind, concept) entry of its image's incidence: the kind's fired pixels
+        fired = per_kind.gather(1, batch.entry_kind[pair_image])  # (F, E)
+        column = batch.entry_column[pair_image]
+        self.intersection.view(-1).index_add_(
+            0, (pair_unit[:, None] * (n_concepts + 1) + column).flatten(), fired.flatten())
+        touched = torch.zeros((len(area), n_cat + 1), dtype=torch.long, device=device)
+        touched.scatter_add_(1, self.category_of[column], fired)
+        self.area_lite.index_add_(0, pair_unit, area[:, None] * (touched[:, :n_cat] > 0))
         self.area_netdissect.index_add_(0, pair_unit,
                                         area[:, None] * batch.present[pair_image])
 
     def counts(self, denominator: str = "netdissect") -> tuple[np.ndarray, np.ndarray]:
         """(intersection, union) as int64 arrays (units x concepts)."""
-        area = self.area_netdissect if denominator == "netdissect" else self.area_lite[:, :-1]
+        area = self.area_netdissect if denominator == "netdissect" else self.area_lite
         return pooled_counts(self.intersection[:, :-1].cpu().numpy(),
-                             self.concept_area[:-1].cpu().numpy(), area.cpu().numpy(),
-                             self.index, denominator)
+                             self.concept_area.cpu().numpy(), area.cpu().numpy(), self.index,
+                             denominator)
 
     def iou(self, denominator: str = "netdissect") -> np.ndarray:
         return iou_from_counts(*self.counts(denominator))
 
 
 class _BatchConcepts:
-    """A batch's :class:`ImageConcepts` as padded tensors: pixel kinds (padding: the spare kind
-    ``n_kinds``), kind-concept incidence, concept columns (padding: the spare column)."""
+    """A batch's :class:`ImageConcepts` as tensors: pixel kinds (B, P + 1; the last pixel is
+    padding, of the spare kind ``n_kinds``), each image's kind-concept incidence as padded
+    (kind, concept column) entries (padding: kind 0 and the spare column), the concepts' areas
+    and the categories present."""
 
     def __init__(self, concepts: list[ImageConcepts], n_concepts: int, device):
         self.n_kinds = max(len(c.kinds) for c in concepts)
-        width = max(1, max(len(c.columns) for c in concepts))
         n_pixels = max(len(c.kind) for c in concepts)
         kind = np.full((len(concepts), n_pixels + 1), self.n_kinds, dtype=np.int64)
-        incidence = np.zeros((len(concepts), self.n_kinds, width))
-        columns = np.full((len(concepts), width), n_concepts, dtype=np.int64)
-        areas = np.zeros((len(concepts), width), dtype=np.int64)
-        for b, image in enumerate(concepts):
-            k = len(image.columns)
+        entries = [np.nonzero(image.kinds) for image in concepts]
+        width = max(1, max(len(rows) for rows, _ in entries))
+        entry_kind = np.zeros((len(concepts), width), dtype=np.int64)
+        entry_column = np.full((len(concepts), width), n_concepts, dtype=np.int64)
+        for b, (image, (rows, cols)) in enumerate(zip(concepts, entries, strict=True)):
             kind[b, :len(image.kind)] = image.kind
-            incidence[b, :len(image.kinds), :k] = image.kinds
-            columns[b, :k], areas[b, :k] = image.columns, image.areas
-        self.kind = torch.from_numpy(kind).to(device)  # (B, P + 1): the last pixel is padding
-        self.incidence = torch.from_numpy(incidence).to(device)
-        self.columns = torch.from_numpy(columns).to(device)
-        self.areas = torch.from_numpy(areas).to(device)
-        self.present = torch.from_numpy(np.stack([c.present for c in concepts])).to(device).long()
+            entry_kind[b, :len(rows)], entry_column[b, :len(rows)] = rows, image.columns[cols]
+        as_tensor = lambda a: torch.from_numpy(a).to(device)  # noqa: E731
+        self.kind, self.entry_kind, self.entry_column = map(as_tensor, (kind, entry_kind,
+                                                                        entry_column))
+        self.columns = as_tensor(np.concatenate([c.columns for c in concepts]).astype(np.int64))
+        self.areas = as_tensor(np.concatenate([c.areas for c in concepts]).astype(np.int64))
+        self.present = as_tensor(np.stack([c.present for c in concepts])).long()
 
 
 def _block_pixels(rows, cols, size: tuple[int, int]) -> np.ndarray:
@@ -131,25 +133,50 @@ def _block_pixels(rows, cols, size: tuple[int, int]) -> np.ndarray:
 
 
 def fired_per_kind(maps: torch.Tensor, thresholds: torch.Tensor, limit: torch.Tensor,
-                   batch: _BatchConcepts, size: tuple[int, int]):
+                   batch: _BatchConcepts, size: tuple[int, int], compiled: bool | None = None):
     """For every pair (image, unit) that can fire: its fired pixels per kind of its image.
 
     Returns ``(pair_image, pair_unit, per_kind)``, per_kind (F, n_kinds) int64. ``maps`` are
     (B, units, h, w); a pixel fires when PIL's resized value exceeds T_u (``limit``: its float64
-    rounding boundary).
+    rounding boundary). The blocks are evaluated by the compiled CPU loop
+    (:mod:`lce.dissect.kernel`) when ``compiled`` (default: on the CPU), else by tensor
+    operations on the maps' device; both count the same pixels.
     """
     device = maps.device
     n_images, n_units, h, w = maps.shape
     rows, cols = taps(h, size[0]), taps(w, size[1])
-    hot = (maps > thresholds[None, :, None, None]).float()
+    pair_image, pair_unit = torch.nonzero(maps.flatten(2).amax(dim=2) > thresholds,
+                                          as_tuple=True)
+    if pair_image.numel() == 0:
+        return pair_image, pair_unit, torch.zeros((0, batch.n_kinds), dtype=torch.long,
+                                                  device=device)
+    if compiled if compiled is not None else device.type == "cpu":
+        from lce.dissect.kernel import fired_per_kind_cpu
+
+        per_kind = np.zeros((pair_image.numel(), batch.n_kinds), dtype=np.int64)
+        numba.set_num_threads(min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+        fired_per_kind_cpu(
+            maps.cpu().numpy(), thresholds.cpu().numpy(), limit.cpu().numpy(),
+            pair_image.cpu().numpy(), pair_unit.cpu().numpy(),
+            batch.kind[:, :-1].reshape(n_images, *size).cpu().numpy(),
+            rows.group_start, rows.group_size, rows.index[rows.group_start], rows.group_weight,
+            cols.group_start, cols.group_size, cols.index[cols.group_start], cols.group_weight,
+            per_kind)
+        return pair_image, pair_unit, torch.from_numpy(per_kind).to(device)
     reads_r = torch.from_numpy(rows.group_reads).to(device).float()
     reads_c = torch.from_numpy(cols.group_reads).to(device).float()
-    pair_image, pair_unit = torch.nonzero(hot.amax(dim=(2, 3)) > 0, as_tuple=True)
+    hot = (maps[pair_image, pair_unit] > thresholds[pair_unit, None, None]).float()
+    blocks = (reads_r @ hot @ reads_c.T) > 0  # (F, Gy, Gx)
+    return pair_image, pair_unit, _blocks_per_kind(maps, limit, pair_image, pair_unit, blocks,
+                                                   batch, rows, cols, size)
+
+
+def _blocks_per_kind(maps, limit, pair_image, pair_unit, blocks, batch, rows, cols, size):
+    """The tensor-operation evaluation of :func:`fired_per_kind`, in chunks of blocks."""
+    device = maps.device
+    n_images, n_units, h, w = maps.shape
     n_kinds = batch.n_kinds + 1  # with the padding kind
     per_kind = torch.zeros((pair_image.numel(), n_kinds), dtype=torch.long, device=device)
-    if pair_image.numel() == 0:
-        return pair_image, pair_unit, per_kind[:, :-1]
-    blocks = (reads_r @ hot[pair_image, pair_unit] @ reads_c.T) > 0  # (F, Gy, Gx)
     n_gx = blocks.shape[2]
     n_gy_gx = blocks.shape[1] * n_gx
     pairs, gy, gx = torch.nonzero(blocks, as_tuple=True)  # in pair order
@@ -176,7 +203,7 @@ def fired_per_kind(maps: torch.Tensor, thresholds: torch.Tensor, limit: torch.Te
         found = torch.bincount((key + fired).view(-1),
                                minlength=(int(p[-1]) - first + 1) * n_kinds * 2)
         per_kind[first:first + found.numel() // (2 * n_kinds)] += found.view(-1, n_kinds, 2)[..., 1]
-    return pair_image, pair_unit, per_kind[:, :-1]
+    return per_kind[:, :-1]
 
 
 def pooled_counts(intersection, concept_area, area, index: ConceptIndex, denominator: str):
