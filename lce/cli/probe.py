@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from lce.cli import app
-from lce.cli.output import Format, FormatOption, OutputOption, emit
+from lce.cli.output import Format, FormatOption, OutputOption, checked_output, emit
 
 probe_app = typer.Typer(help="Check, summarize, cache and picture Broden-format probe sets.",
                         no_args_is_help=True)
@@ -103,7 +103,8 @@ def cache(directory: ProbeDir, out: Annotated[Path, typer.Argument(
 
 @probe_app.command("preview")
 def preview(directory: ProbeDir, output: Annotated[Path, typer.Option(
-                "--output", "-o", help="The PNG to write.", dir_okay=False)],
+                "--output", "-o", help="The PNG to write.", dir_okay=False,
+                callback=checked_output)],
             images: Annotated[int, typer.Option("--images", "-n",
                                                 help="How many images (rows).")] = 6,
             index: Annotated[list[int] | None, typer.Option(

@@ -35,8 +35,9 @@ def _panel(planes: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def render_preview(probe, indices: list[int], path: str | Path) -> Path:
-    """Write a PNG grid of ``probe``'s images ``indices`` and their coloured masks to ``path``."""
-    from lce.io import atomic_path
+    """Write a PNG grid of ``probe``'s images ``indices`` and their coloured masks to ``path``
+    (under LCE's output rules: :func:`lce.io.output_file`)."""
+    from lce.io import output_file
 
     columns = ["image"] + probe.pixel_categories
     first = probe.records[indices[0]]
@@ -58,6 +59,6 @@ def render_preview(probe, indices: list[int], path: str | Path) -> Path:
         caption = "  ".join(f"{cat}: {', '.join(names.get(int(n), str(n)) for n in seg[cat])}"
                             for cat in sorted(probe.image_level) if seg[cat].size)
         draw.text((3, y + h + 1), caption, fill="black")
-    with atomic_path(path) as tmp:
-        sheet.save(tmp, format="PNG")
+    with output_file(path, "wb") as fh:
+        sheet.save(fh, format="PNG")
     return Path(path)
