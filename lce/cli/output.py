@@ -35,6 +35,10 @@ from lce.errors import LCEError
 from lce.io import check_output, output_file
 
 TABLE_ROWS = 10_000
+# One encoder each, reused: json.dumps with any option builds a new encoder per call, which
+# costs more than encoding a row.
+_JSON_LINE = json.JSONEncoder(ensure_ascii=False)
+_JSON_INDENTED = json.JSONEncoder(ensure_ascii=False, indent=2)
 
 
 class Format(StrEnum):
@@ -111,15 +115,13 @@ def write_rows(fh, columns: list[str], rows: Iterable[tuple], fmt: Format) -> No
         # the layout of json.dumps(records, indent=2), one record at a time
         separator = "[\n  "
         for row in rows:
-            record = json.dumps(dict(zip(columns, map(_plain, row), strict=True)), indent=2,
-                                ensure_ascii=False)
+            record = _JSON_INDENTED.encode(dict(zip(columns, map(_plain, row), strict=True)))
             fh.write(separator + record.replace("\n", "\n  "))
             separator = ",\n  "
         fh.write("[]\n" if separator == "[\n  " else "\n]\n")
     elif fmt is Format.jsonl:
         for row in rows:
-            fh.write(json.dumps(dict(zip(columns, map(_plain, row), strict=True)),
-                                ensure_ascii=False) + "\n")
+            fh.write(_JSON_LINE.encode(dict(zip(columns, map(_plain, row), strict=True))) + "\n")
     elif fmt is Format.markdown:
         def line(cells):
             return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |\n"
