@@ -100,6 +100,22 @@ def test_scripts_carry_the_options_and_the_plan(tmp_path, checkout, venv):
     assert "--gres" not in lean and "--tmp" not in lean
 
 
+def test_site_options_reach_every_job_and_bad_ones_are_refused(tmp_path, checkout, venv):
+    site = SlurmOptions(**{**TEST_OPTIONS.__dict__, "partition": "gpu", "account": "lab",
+                           "extra": ("--qos=long",), "setup": "module load cuda"})
+    out = written(tmp_path, checkout, venv, site)
+    for name in ("probe.sbatch", "tasks.sbatch", "integrate.sbatch"):
+        text = (out / name).read_text()
+        for directive in ("--partition=gpu", "--account=lab", "--qos=long"):
+            assert f"#SBATCH {directive}\n" in text, (name, directive)
+    assert "\nmodule load cuda\n" in (out / "lce-job.sh").read_text()
+    for bad, message in [({"extra": ("qos=long",)}, "not one sbatch option"),
+                         ({"time": "soon"}, "not a Slurm time"), ({"throttle": 0}, "--throttle"),
+                         ({"partition": "a b"}, "--partition")]:
+        with pytest.raises(LCEError, match=message):
+            SlurmOptions(**bad).validate()
+
+
 def test_a_new_plan_forgets_the_earlier_submissions(tmp_path, checkout, venv):
     out = written(tmp_path, checkout, venv)
     (out / "submissions.tsv").write_text("#\n1\t2\t3\tall\n")

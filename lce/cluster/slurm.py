@@ -128,8 +128,8 @@ def _check_remote(root: Path) -> None:
                             "(or an absolute directory every node mounts)")
     url = config["remote"].get(name, {}).get("url", "")
     if isinstance(url, RelPath):
-        raise LCEError(f"DVC remote {name!r}: {url} is a relative path in the config; "
-                       "the jobs clone elsewhere, so give it as an absolute path",
+        raise LCEError(f"DVC remote {name!r} is configured as a relative path (here {url}; "
+                       "in each job's clone somewhere else): give it as an absolute path",
                        hint=f"dvc remote modify --local {name} url {url}")
 
 
@@ -160,8 +160,10 @@ def _directives(out: Path, job: str, options: SlurmOptions, gpus: int) -> str:
         lines.append(f"--gres=gpu:{gpus}")
     if options.tmp and options.tmp != "0":
         lines.append(f"--tmp={options.tmp}")
-    lines += [f"--partition={options.partition}"] * bool(options.partition)
-    lines += [f"--account={options.account}"] * bool(options.account)
+    if options.partition:
+        lines.append(f"--partition={options.partition}")
+    if options.account:
+        lines.append(f"--account={options.account}")
     lines += options.extra
     return "".join(f"#SBATCH {line}\n" for line in lines)
 
