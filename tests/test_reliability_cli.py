@@ -225,9 +225,13 @@ def lce_process(db, *args, **popen):
                             env=cli_env(), text=True, stderr=subprocess.PIPE, **popen)
 
 
-def test_ctrl_c_during_a_query_exits_130_without_a_traceback(db):
+@pytest.mark.parametrize("to_file", [False, True])
+def test_ctrl_c_during_a_query_exits_130_without_a_traceback(db, tmp_path, to_file):
     slow = "select count(*) from range(10000000000) t(a), range(10) u(b) where a + b > 5"
-    process = lce_process(db, "query", slow, stdout=subprocess.PIPE)
+    old = tmp_path / "old.csv"
+    old.write_text("previous\n")
+    process = lce_process(db, "query", slow, *(["-o", str(old)] if to_file else []),
+                          stdout=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while len(os.listdir(f"/proc/{process.pid}/task")) < 3:  # DuckDB's threads: it is querying
         assert time.monotonic() < deadline and process.poll() is None
@@ -236,6 +240,7 @@ def test_ctrl_c_during_a_query_exits_130_without_a_traceback(db):
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
     assert process.returncode == 130 and out == "" and "Traceback" not in err, err
+    assert old.read_text() == "previous\n" and list(tmp_path.iterdir()) == [old]
 
 
 def test_a_full_disk_on_stdout_is_one_error_line(db):

@@ -1,7 +1,8 @@
 """The ``lce`` command line: a thin layer over the library.
 
 Commands import what they need inside their bodies, so ``lce query`` never loads torch or the
-scientific stack. Every failure the user can cause ends as one ``Error: ...`` line and exit code 1.
+scientific stack. Every failure the user can cause ends as one ``Error: ...`` line and exit code 1
+(Ctrl-C: exit code 130, no traceback).
 """
 
 from __future__ import annotations

@@ -79,6 +79,8 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str, parameters: dict | None 
 def read_sql(sql: str) -> str:
     """The SQL text (``-``: from stdin), checked to be text and one statement."""
     if sql == "-":
+        if sys.stdin is None:
+            raise LCEError("stdin is closed; give the SQL as an argument")
         data = sys.stdin.buffer.read()
         try:
             sql = data.decode("utf-8")
