@@ -169,6 +169,18 @@ def test_csv_is_rendered_by_duckdb_with_minimal_quoting(db, lce):
     assert out == 'v\n""\n""\na\n'
 
 
+def test_csv_keeps_the_order_across_batches(db, lce, monkeypatch):
+    import lce.cli.query as query
+
+    monkeypatch.setattr(query, "BATCH_ROWS", 1000)
+    out = lce("--db", str(db), "query", "select range as r from range(50000) order by hash(r)",
+              "-f", "csv")[1]
+    con = duckdb.connect()
+    want = [r for (r,) in con.execute("select range from range(50000) order by hash(range)")
+            .fetchall()]
+    assert [int(x) for x in out.splitlines()[1:]] == want
+
+
 @pytest.mark.parametrize("n", [0, 1, 3])
 def test_streamed_json_is_laid_out_as_one_dump(db, lce, n):
     out = lce("--db", str(db), "query", f"select range as i, 'r' || range as s from range({n})",
