@@ -49,7 +49,7 @@ def test_table_prints_values_that_look_like_markup_as_they_are(warehouse_db):
 
 
 def test_text_table_aligns_columns_without_wrapping():
-    from lce.cli.output import Format, render
+    from lce.formats import Format, render
 
     long = "x" * 300
     text = render(["name", "n"], [("日本", 1), ("line\nbreak", None), (long, 2.5)], Format.table)

@@ -144,9 +144,9 @@ def test_import_into_a_directory_or_a_text_file_is_an_error(tmp_path, lce):
 # --- item 6: streaming and the capped table ---------------------------------------------------
 
 def test_table_shows_the_first_rows_and_says_how_many_more(db, lce, monkeypatch):
-    import lce.cli.output as output
+    import lce.formats as formats
 
-    monkeypatch.setattr(output, "TABLE_ROWS", 3)
+    monkeypatch.setattr(formats, "TABLE_ROWS", 3)
     status, out, _ = lce("--db", str(db), "query", "select * from range(10)")
     lines = out.splitlines()
     assert status == 0 and [line.strip() for line in lines[2:5]] == ["0", "1", "2"]
@@ -190,7 +190,7 @@ def test_streamed_json_is_laid_out_as_one_dump(db, lce, n):
 
 
 def test_rows_are_written_as_they_come(tmp_path):
-    from lce.cli.output import Format, write_rows
+    from lce.formats import Format, write_rows
 
     def rows():
         yield from [(1,), (2,)]

@@ -19,8 +19,9 @@ import duckdb
 import typer
 
 from lce.cli import app
-from lce.cli.output import Format, FormatOption, OutputOption, csv_header, destination, write_rows
+from lce.cli.output import FormatOption, OutputOption, destination
 from lce.errors import LCEError
+from lce.formats import Format, csv_header, write_rows
 from lce.warehouse.connect import open_readonly
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

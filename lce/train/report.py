@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lce.cli.output import Format, render
+from lce.formats import Format, render
 from lce.io import atomic_path
 from lce.train.svgplot import chart
 
