@@ -79,7 +79,7 @@ def curve(
     output: OutputOption = None,
 ) -> None:
     """Print a run's per-cycle metrics (and, with --plot FILE, draw them as SVG)."""
-    from lce.train.svgplot import chart
+    from lce.plots import line_chart
 
     metrics = metric or ["nmi_labels", "nmi_prev"]
     _, found = _query(ctx, "select count(*) from training_runs where run = $run", {"run": run})
@@ -96,7 +96,7 @@ def curve(
     if plot is not None:
         series = {m: [(float(c), float(v)) for name, c, v in rows if name == m] for m in metrics}
         with destination(plot) as fh:
-            fh.write(chart(series, f"{run}: per-cycle metrics", "cycle", ", ".join(metrics)))
+            fh.write(line_chart(series, f"{run}: per-cycle metrics", "cycle", ", ".join(metrics)))
         typer.echo(f"plot written to {plot}", err=True)
     cycles = sorted({c for name, c, _value in rows if name in metrics})
     values = {(name, c): v for name, c, v in rows}

@@ -1,45 +1,21 @@
-"""The report's figures, drawn with matplotlib and returned as inline SVG text.
+"""The report's figures, drawn with :mod:`lce.plots` and inlined in the page as SVG.
 
-Inline SVG keeps the page one self-contained file (no image folder to lose) and stays sharp at any
-zoom. Every function takes plain arrays so figures can be tested without a warehouse.
+Every function takes plain arrays so figures can be tested without a warehouse.
 """
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 
-PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf"]
+from lce.plots import PALETTE, pyplot, to_svg
+
 CATEGORY_COLOURS = {"object": "#1f77b4", "part": "#2ca02c", "material": "#8c564b",
                     "color": "#d62728", "scene": "#9467bd", "texture": "#ff7f0e"}
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plt.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "lce", "font.size": 9,
-                         "axes.grid": True, "grid.alpha": 0.3})
-    return plt
-
-
-def to_svg(fig) -> str:
-    """The figure as an ``<svg>`` element (no XML prolog), then closed."""
-    plt = _pyplot()
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(fig)
-    text = buffer.getvalue()
-    return text[text.index("<svg"):]
-
-
 def lce_scatter(models, coords: np.ndarray, categories: np.ndarray, ratios) -> str:
     """PC1 x PC2 (and PC3 x PC2) coloured by category: the paper's main figure."""
-    plt = _pyplot()
+    plt = pyplot()
     if coords.shape[1] == 1:   # two models have one component: spread them along a line
         coords = np.column_stack([coords[:, 0], np.zeros(len(coords))])
         ratios = [ratios[0], 0.0]
@@ -62,7 +38,7 @@ def lce_scatter(models, coords: np.ndarray, categories: np.ndarray, ratios) -> s
 
 
 def elbow_curve(inertias, chosen: int, rule: str = "elbow") -> str:
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.5, 3.2))
     ks = np.arange(1, len(inertias) + 1)
     ax.plot(ks, inertias, "o-", color="#1f77b4")
@@ -80,7 +56,7 @@ def loadings_by_category(labels, categories, loadings: np.ndarray, top: int = 12
 
     ``labels`` must be unique (``ConceptMatrix.labels``): bars with equal names would be drawn
     on one row."""
-    plt = _pyplot()
+    plt = pyplot()
     n = loadings.shape[0]
     fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 4.0), squeeze=False)
     for c, ax in enumerate(axes[0]):
@@ -97,7 +73,7 @@ def loadings_by_category(labels, categories, loadings: np.ndarray, top: int = 12
 
 def category_loadings(categories, loadings: np.ndarray) -> str:
     """Sum of each component's loadings per concept category: what a component is made of."""
-    plt = _pyplot()
+    plt = pyplot()
     names = sorted(set(categories))
     cats = np.array(categories)
     sums = np.array([[loadings[c, cats == name].sum() for name in names]
@@ -115,7 +91,7 @@ def category_loadings(categories, loadings: np.ndarray) -> str:
 
 def correlation_heatmap(variables, matrix: np.ndarray, title: str) -> str:
     """Components (rows) x variables (columns), Pearson r on a diverging scale."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(max(5.0, 0.32 * len(variables) + 1.5), 2.6))
     image = ax.imshow(matrix, cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto")
     ax.set_yticks(range(matrix.shape[0]), [f"PC{i + 1}" for i in range(matrix.shape[0])])
@@ -128,7 +104,7 @@ def correlation_heatmap(variables, matrix: np.ndarray, title: str) -> str:
 
 def landscapes(panels) -> str:
     """Performance landscapes: ``panels`` of (title, xs, ys, Z, points, values)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(panels), figsize=(4.0 * len(panels), 3.4), squeeze=False)
     for ax, (title, xs, ys, z, points, values) in zip(axes[0], panels, strict=True):
         filled = ax.contourf(xs, ys, z, levels=12, cmap="Reds")
@@ -143,7 +119,7 @@ def landscapes(panels) -> str:
 def concept_histogram(labels, categories, counts: np.ndarray, title: str,
                       top: int = 20) -> str:
     """The commonest concepts of one model's interpretable units (unique ``labels``, as above)."""
-    plt = _pyplot()
+    plt = pyplot()
     order = np.argsort(-counts, kind="stable")[:top]
     order = [j for j in order if counts[j] > 0][::-1]
     fig, ax = plt.subplots(figsize=(4.2, 0.18 * max(len(order), 4) + 0.8))

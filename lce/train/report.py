@@ -12,7 +12,7 @@ import pandas as pd
 
 from lce.formats import Format, render
 from lce.io import atomic_path
-from lce.train.svgplot import chart
+from lce.plots import line_chart
 
 CLAIMS = {
     "interplay": "Convergence and accuracy depend on the interplay between the quality of the "
@@ -104,8 +104,8 @@ def write_report(out: Path, table: pd.DataFrame, metrics: pd.DataFrame, quality:
         for metric, label in (("nmi_labels", "NMI(pseudo-labels, true labels)"),
                               ("nmi_prev", "NMI(p_t, p_t-1)")):
             _write(out / f"{name}-{metric}.svg",
-                   chart(_curves(metrics, list(group["run"]), metric), f"{setting}: {label}",
-                         "cycle", label))
+                   line_chart(_curves(metrics, list(group["run"]), metric),
+                              f"{setting}: {label}", "cycle", label))
             lines += [f"![{setting} {metric}]({name}-{metric}.svg)", ""]
 
     lines += ["## 1. Initial filter quality x K", "", f"**Paper:** {CLAIMS['interplay']}", "",
@@ -118,7 +118,7 @@ def write_report(out: Path, table: pd.DataFrame, metrics: pd.DataFrame, quality:
         series = {f"seed {s}": list(zip(g["k"].astype(float), g["nmi"], strict=True))
                   for s, g in group.groupby("seed", sort=True)}
         _write(out / f"{name}-random-quality.svg",
-               chart(series, f"{setting}: random-filter NMI by K", "K", "NMI"))
+               line_chart(series, f"{setting}: random-filter NMI by K", "K", "NMI"))
         lines += [f"![{setting} random quality]({name}-random-quality.svg)", ""]
     lines += ["Trained runs next to the initial quality at their own seed and K:", "",
               _table(interplay), ""]
@@ -161,8 +161,8 @@ def write_report(out: Path, table: pd.DataFrame, metrics: pd.DataFrame, quality:
         series = {signal: list(zip(group[signal], group["linear_top1"], strict=True))
                   for signal in ("random_nmi", "early_nmi")}
         _write(out / f"{name}-selection.svg",
-               chart(series, f"{setting}: signal vs final top-1", "signal (NMI, labelled subset)",
-                     "linear top-1", lines=False))
+               line_chart(series, f"{setting}: signal vs final top-1",
+                          "signal (NMI, labelled subset)", "linear top-1", lines=False))
         lines += ["", f"![{setting} selection]({name}-selection.svg)"]
     lines += ["", "## 4. DeepCluster vs the random and supervised networks", "",
               f"**Claim (Caron et al., the method's paper):** {CLAIMS['anchors']}", "",
