@@ -13,7 +13,14 @@ on 1,000 images, and a fake model emitting random 512x7x7 maps on 1,000 and 10,0
 
 ``--threads`` sets torch's intra-op threads for engine and reference alike (default 1: on a
 machine shared with other jobs, OpenMP threads spin-waiting for a busy core made the small tensor
-operations of the tally several times slower with 2 threads than with 1).
+operations of the tally several times slower with 2 threads than with 1); the tally's compiled
+CPU loop runs on as many threads. A small dissection first compiles that loop (numba caches it
+on disk), so that the timed runs measure the engine, not the compiler.
+
+Against NetDissect-Lite, the tool users compare with, ``bench_vs_netdissect_lite.py`` runs the
+unmodified Lite tally on the engine's activations of the default model (1,280 units, 300 probe
+images): on the development machine the engine's tally was RATIO_1 faster at one thread and
+RATIO_2 at two, with identical labels and IoUs (docs/SCALING.md, section 1).
 
 The probe is generated on the fly (seeded per image: blocky label regions on several planes),
 so it costs no disk and no memory that grows with its size -- what is measured is the engine.
@@ -122,6 +129,7 @@ def speed(n_images: int) -> None:
     model = FakeMaps().eval()
     names = {n: c.name for n, c in probe.concepts.items()}
     index = ConceptIndex.from_probe(probe)
+    dissect_model(model, GeneratedProbe(4), ["layer4"], MEAN, STD, DissectConfig())  # compile
     engine_seconds, results = {}, {}
     for null in (False, True):
         config = DissectConfig(device="cpu", null_baseline=null)

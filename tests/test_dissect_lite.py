@@ -234,3 +234,34 @@ def test_threshold_bound_decides_float32_rounding_exactly():
     for d in (mid, np.nextafter(mid, np.inf), np.nextafter(mid, -np.inf), up,
               t.astype(np.float64)):
         np.testing.assert_array_equal(d > bound, d.astype(np.float32) > t)
+
+
+def test_compiled_and_tensor_tallies_equal_the_reference():
+    """The CPU kernel and the tensor path (other devices) give the reference's exact counts."""
+    from lce.dissect.reference import reference_tally
+
+    rng = np.random.default_rng(6)
+    size, n_images = (24, 20), 5
+    segs = []
+    for i in range(n_images):
+        objects = rng.choice([0, 1, 2], size=(2, *size), p=[0.5, 0.3, 0.2]).astype(np.int32)
+        segs.append({"object": objects[:1 + i % 2],
+                     "scene": np.array([300] if i % 3 else [], np.int32)})
+    probe = MemoryProbe(segs, size=size)
+    index = ConceptIndex.from_probe(probe)
+    maps = rng.normal(size=(n_images, 7, 3, 4)).astype(np.float32)
+    maps[:, 6] = np.minimum(maps[:, 6] * 3, 1.0)  # saturated at the threshold below
+    thresholds = np.quantile(maps.transpose(1, 0, 2, 3).reshape(7, -1), 0.7, axis=1)
+    thresholds = thresholds.astype(np.float32)
+    thresholds[6] = 1.0
+    expected = reference_tally(maps, thresholds, probe, index)
+    concepts = [image_concepts(s, probe.image_level, index, size) for s in segs]
+    for compiled in (True, False):
+        counts = IoUTally(torch.from_numpy(thresholds), index)
+        counts.add_batch(torch.from_numpy(maps[:3]), concepts[:3], size, compiled=compiled)
+        counts.add_batch(torch.from_numpy(maps[3:]), concepts[3:], size, compiled=compiled)
+        for denominator in ("netdissect", "lite"):
+            for ours, theirs in zip(counts.counts(denominator), expected.counts(denominator),
+                                    strict=True):
+                np.testing.assert_array_equal(ours, theirs)
+        assert expected.intersection.sum() > 0

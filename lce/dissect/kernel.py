@@ -1,12 +1,18 @@
-"""The CPU kernel of the tally: PIL's resize of the blocks that can fire, thresholded and counted
-per pixel kind, in one compiled loop (numba).
+"""The CPU kernel of the tally: PIL's resize of the blocks that can fire, thresholded, counted per
+pixel kind and turned into intersections and areas, in compiled loops (numba).
 
-:func:`lce.dissect.tally.fired_per_kind` does the same with tensor operations on any device; on
-the CPU those spend most of their time moving float64 blocks through memory and in a bincount
-(about ten passes over every candidate pixel), while this loop keeps a block's values in registers
-and counts a fired pixel with one increment. The arithmetic is the same sequence of float64
-operations as :func:`lce.dissect.resize.block_values` -- numba compiles without fast-math, so
-LLVM neither reorders nor fuses them -- so both give the same counts, bit for bit (tested).
+:class:`lce.dissect.tally.IoUTally` does the same with tensor operations on any other device; on
+the CPU those spend most of their time moving float64 blocks through memory, in a bincount and in
+small indexing operations (about ten passes over every candidate pixel), while these loops keep a
+block's values in registers and count a fired pixel with one increment. The arithmetic is the same
+sequence of float64 operations as :func:`lce.dissect.resize.block_values` -- numba compiles
+without fast-math, so LLVM neither reorders nor fuses them -- so both count the same pixels (tested
+against each other and against PIL).
+
+Units are spread over threads (``prange``, one parallel region per batch: on a busy machine every
+region waits for its slowest thread), so each thread writes only its own units' rows and no
+counter is shared; the batch's pixel kinds are passed in the smallest integer type, so that all
+its images' kinds stay in cache while every unit meets them.
 """
 
 from __future__ import annotations
@@ -15,42 +21,91 @@ import numba
 import numpy as np
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def fired_per_kind_cpu(maps, thresholds, limit, pair_image, pair_unit, kind,
-                       row_start, row_size, row_taps, row_weight,
-                       col_start, col_size, col_taps, col_weight, out):  # pragma: no cover
-    """``out[f, k]`` = fired pixels of kind k of pair f (``out`` zeroed by the caller).
-
-    maps (B, C, h, w) float32; thresholds (C,) float32 and limit (C,) float64 (T's float64
-    bound); kind (B, H, W) int64; per axis: group start and size, group taps (G, t) and weights
-    (G, S, t) float64. A block is evaluated only when one of its taps exceeds T.
-    """
+@numba.njit(cache=True, nogil=True)
+def pair_counts(values, threshold, bound, kind, row_start, row_size, row_taps, row_weight,
+                col_start, col_size, col_taps, col_weight, across, counts):  # pragma: no cover
+    """Add the fired pixels of one map ``values`` (h, w) to ``counts`` (per kind of ``kind``
+    (H, W)); only blocks with a tap above ``threshold`` are evaluated. ``across`` is scratch
+    space (t, S_c). Returns the fired area."""
     n_ty, n_tx = row_taps.shape[1], col_taps.shape[1]
+    area = 0
+    for gy in range(len(row_start)):
+        for gx in range(len(col_start)):
+            hot = False
+            for t in range(n_ty):
+                for tx in range(n_tx):
+                    hot |= values[row_taps[gy, t], col_taps[gx, tx]] > threshold
+            if not hot:
+                continue
+            for t in range(n_ty):  # columns pass, rounded to float32 as PIL stores it
+                y = row_taps[gy, t]
+                for x in range(col_size[gx]):
+                    s = 0.0
+                    for tx in range(n_tx):
+                        s += col_weight[gx, x, tx] * np.float64(values[y, col_taps[gx, tx]])
+                    across[t, x] = np.float64(np.float32(s))
+            for y in range(row_size[gy]):  # rows pass: compared with T's float64 bound
+                row = row_start[gy] + y
+                for x in range(col_size[gx]):
+                    s = 0.0
+                    for t in range(n_ty):
+                        s += row_weight[gy, y, t] * across[t, x]
+                    if s > bound:
+                        counts[kind[row, col_start[gx] + x]] += 1
+                        area += 1
+    return area
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def fired_per_kind_cpu(maps, thresholds, limit, pair_image, pair_unit, kind, row_start, row_size,
+                       row_taps, row_weight, col_start, col_size, col_taps, col_weight,
+                       out):  # pragma: no cover
+    """``out[f, k]`` = fired pixels of kind k of pair f (``out`` zeroed by the caller)."""
     for f in numba.prange(len(pair_image)):
         image, unit = pair_image[f], pair_unit[f]
+        across = np.empty((row_taps.shape[1], col_weight.shape[1]))
+        pair_counts(maps[image, unit], thresholds[unit], limit[unit], kind[image], row_start,
+                    row_size, row_taps, row_weight, col_start, col_size, col_taps, col_weight,
+                    across, out[f])
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
+def tally_batch_cpu(maps, thresholds, limit, kind, n_kinds, entry_kind, entry_column,
+                    category_of, present, row_start, row_size, row_taps, row_weight,
+                    col_start, col_size, col_taps, col_weight,
+                    intersection, area_lite, area_netdissect):  # pragma: no cover
+    """Add a batch to the tallies: maps (B, C, h, w) float32, thresholds (C,) float32 and
+    limit (C,) float64; per image its pixel kinds (B, H, W) and its (kind, concept column)
+    entries (B, E) (padding: the spare column), ``category_of`` per column, ``present`` (B,
+    n_cat). Adds to intersection (C, K + 1), area_lite and area_netdissect (C, n_cat)."""
+    n_images, n_units = maps.shape[:2]
+    n_cat = area_lite.shape[1]
+    # scratch space per unit, allocated once: allocating in the loop costs more than the work
+    all_counts = np.zeros((n_units, n_kinds), dtype=np.int64)
+    all_touched = np.zeros((n_units, n_cat + 1), dtype=np.bool_)
+    all_across = np.empty((n_units, row_taps.shape[1], col_weight.shape[1]))
+    for unit in numba.prange(n_units):  # one parallel region per batch
         threshold, bound = thresholds[unit], limit[unit]
-        values = maps[image, unit]
-        across = np.empty((n_ty, col_weight.shape[1]), dtype=np.float64)
-        for gy in range(len(row_start)):
-            for gx in range(len(col_start)):
-                hot = False
-                for t in range(n_ty):
-                    for tx in range(n_tx):
-                        hot |= values[row_taps[gy, t], col_taps[gx, tx]] > threshold
-                if not hot:
-                    continue
-                for t in range(n_ty):  # columns pass, rounded to float32 as PIL stores it
-                    y = row_taps[gy, t]
-                    for x in range(col_size[gx]):
-                        s = 0.0
-                        for tx in range(n_tx):
-                            s += col_weight[gx, x, tx] * np.float64(values[y, col_taps[gx, tx]])
-                        across[t, x] = np.float64(np.float32(s))
-                for y in range(row_size[gy]):  # rows pass: compared with T's float64 bound
-                    row = row_start[gy] + y
-                    for x in range(col_size[gx]):
-                        s = 0.0
-                        for t in range(n_ty):
-                            s += row_weight[gy, y, t] * across[t, x]
-                        if s > bound:
-                            out[f, kind[image, row, col_start[gx] + x]] += 1
+        counts, touched, across = all_counts[unit], all_touched[unit], all_across[unit]
+        for image in range(n_images):
+            values = maps[image, unit]
+            if values.max() <= threshold:
+                continue
+            counts[:] = 0
+            area = pair_counts(values, threshold, bound, kind[image], row_start, row_size,
+                               row_taps, row_weight, col_start, col_size, col_taps, col_weight,
+                               across, counts)
+            if area == 0:
+                continue
+            touched[:] = False
+            for e in range(entry_kind.shape[1]):
+                fired = counts[entry_kind[image, e]]
+                column = entry_column[image, e]
+                intersection[unit, column] += fired
+                if fired > 0:
+                    touched[category_of[column]] = True
+            for k in range(n_cat):
+                if touched[k]:
+                    area_lite[unit, k] += area
+                if present[image, k]:
+                    area_netdissect[unit, k] += area

@@ -21,9 +21,10 @@ output blocks (:mod:`lce.dissect.resize`) without such a value are skipped outri
 rounding margin. The blocks left are evaluated with PIL's own operations and compared in float64
 against the exact rounding boundary of T_u (:func:`lce.dissect.resize.above_threshold`), so
 saturated maps (ReLU6: many values equal to T) cost nothing extra. Each fired pixel is counted by
-its pixel *kind* (:mod:`lce.dissect.concepts`) in one bincount per chunk of blocks, and the kinds'
-incidence matrices turn those counts into intersections and both areas (int64, on the compute
-device), for a whole batch of images at once.
+its pixel *kind* (:mod:`lce.dissect.concepts`) -- on the CPU in one compiled loop
+(:mod:`lce.dissect.kernel`), elsewhere by tensor operations and one bincount per chunk of blocks
+-- and the kinds' incidence turns those counts into intersections and both areas (int64, on the
+compute device), for a whole batch of images at once.
 """
 
 from __future__ import annotations
@@ -62,14 +63,30 @@ class IoUTally:
         self.category_of = torch.from_numpy(np.append(index.category_of, n_cat)).to(device)
 
     def add_batch(self, maps: torch.Tensor, concepts: list[ImageConcepts],
-                  size: tuple[int, int]) -> None:
-        """Add images with maps (B, units, h, w) float32 and concepts at mask size ``size``."""
+                  size: tuple[int, int], compiled: bool | None = None) -> None:
+        """Add images with maps (B, units, h, w) float32 and concepts at mask size ``size``.
+
+        On the CPU (or with ``compiled``) the compiled loops of :mod:`lce.dissect.kernel` do the
+        whole batch; elsewhere tensor operations on the tallies' device.
+        """
         device = self.intersection.device
         n_concepts, n_cat = len(self.index.numbers), self.area_lite.shape[1]
         batch = _BatchConcepts(concepts, n_concepts, device)
         self.concept_area.index_add_(0, batch.columns, batch.areas)
+        if compiled if compiled is not None else device.type == "cpu":
+            from lce.dissect.kernel import tally_batch_cpu
+
+            _use_torch_threads()
+            tally_batch_cpu(
+                maps.numpy(), self.thresholds.numpy(), self.limit.numpy(),
+                _smallest(batch.kind[:, :-1].reshape(len(concepts), *size).numpy()),
+                batch.n_kinds,
+                batch.entry_kind.numpy(), batch.entry_column.numpy(), self.category_of.numpy(),
+                batch.present.numpy(), *_axes(maps.shape[2:], size), self.intersection.numpy(),
+                self.area_lite.numpy(), self.area_netdissect.numpy())
+            return
         pair_image, pair_unit, per_kind = fired_per_kind(maps, self.thresholds, self.limit,
-                                                         batch, size)
+                                                         batch, size, compiled=False)
         if pair_image.numel() == 0:
             return
         area = per_kind.sum(dim=1)
@@ -120,6 +137,28 @@ class _BatchConcepts:
         self.present = as_tensor(np.stack([c.present for c in concepts])).long()
 
 
+def _axes(shape: tuple[int, int], size: tuple[int, int]) -> tuple:
+    """The kernels' per-axis arguments: group start, size, taps and weights, rows then columns."""
+    out = ()
+    for axis in (taps(shape[0], size[0]), taps(shape[1], size[1])):
+        out += (axis.group_start, axis.group_size, axis.index[axis.group_start],
+                axis.group_weight)
+    return out
+
+
+def _smallest(kind: np.ndarray) -> np.ndarray:
+    """Pixel kinds in the smallest unsigned type that holds them (less memory to stream)."""
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if kind.max(initial=0) <= np.iinfo(dtype).max:
+            return kind.astype(dtype)
+    return kind
+
+
+def _use_torch_threads() -> None:
+    """Run the compiled loops on as many threads as torch's intra-op setting."""
+    numba.set_num_threads(min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+
+
 def _block_pixels(rows, cols, size: tuple[int, int]) -> np.ndarray:
     """(Gy * Gx, S_r * S_c) flat pixel index of every block's padded pixels; padding -> P."""
     def span(axis):
@@ -154,13 +193,11 @@ def fired_per_kind(maps: torch.Tensor, thresholds: torch.Tensor, limit: torch.Te
         from lce.dissect.kernel import fired_per_kind_cpu
 
         per_kind = np.zeros((pair_image.numel(), batch.n_kinds), dtype=np.int64)
-        numba.set_num_threads(min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+        _use_torch_threads()
         fired_per_kind_cpu(
             maps.cpu().numpy(), thresholds.cpu().numpy(), limit.cpu().numpy(),
             pair_image.cpu().numpy(), pair_unit.cpu().numpy(),
-            batch.kind[:, :-1].reshape(n_images, *size).cpu().numpy(),
-            rows.group_start, rows.group_size, rows.index[rows.group_start], rows.group_weight,
-            cols.group_start, cols.group_size, cols.index[cols.group_start], cols.group_weight,
+            batch.kind[:, :-1].reshape(n_images, *size).cpu().numpy(), *_axes((h, w), size),
             per_kind)
         return pair_image, pair_unit, torch.from_numpy(per_kind).to(device)
     reads_r = torch.from_numpy(rows.group_reads).to(device).float()
