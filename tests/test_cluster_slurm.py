@@ -306,8 +306,8 @@ def single_machine(lab) -> tuple[Path, float]:
 
 @pytest.fixture(scope="module")
 def first(slurm, lab, single_machine) -> dict[str, str]:
-    """The first submission, run to its end (after the single-machine run, so that both are
-    timed on an otherwise idle machine)."""
+    """The first submission, run to its end (after the single-machine run, so that the two do
+    not compete for the cores while they are timed)."""
     start = time.monotonic()
     jobs = submit(slurm, lab)
     slurm.wait_jobs(list(jobs.values()))
@@ -356,6 +356,8 @@ def test_the_integrated_warehouse_answers_as_a_single_machine_run(lab, first, si
         answer = integrated_db.execute(sql).fetchall()
         assert answer == single_db.execute(sql).fetchall(), sql
         assert len(answer) >= len(MODELS), sql
+    integrated_db.close()
+    single_db.close()
     integrated, alone = lock_outs(checkout), lock_outs(single)
     stable = {path for path in alone if path.startswith(STABLE)}
     assert len(stable) >= 7
@@ -391,6 +393,7 @@ def test_a_cancelled_task_resubmitted_alone_is_the_only_one_that_recomputes(slur
 
     again = submit(slurm, lab, "--tasks", str(task))
     slurm.wait_jobs(list(again.values()))
+    assert stages_ran(log(lab, f"probe-{again['probe']}.log")) == set()
     assert stages_ran(log(lab, f"task-{again['tasks']}_{task}.log")) == {f"bench@{CHANGED}"}
     output = log(lab, f"integrate-{again['integrator']}.log")
     assert stages_ran(output) <= COMBINING_STAGES and "warehouse" in stages_ran(output)
