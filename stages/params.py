@@ -67,7 +67,8 @@ def check_layers(key: str, layers: dict[str, str], arch: str, names: set[str]) -
         if layer not in names:
             parent = layer.rpartition(".")[0]
             near = sorted((n for n in names if n.rpartition(".")[0] == parent),
-                          key=lambda n: [int(p) if p.isdigit() else p for p in n.split(".")])
+                          key=lambda n: [(0, int(p), "") if p.isdigit() else (1, 0, p)
+                                         for p in n.split(".")])
             raise LCEError(f"{PARAMS_FILE}: models.{key}.{setting}: no layer {layer!r} in "
                            f"{arch}", hint="layers are paths of model.named_modules(), e.g. "
                                            + ", ".join(near[:12] or sorted(names)[:12]))

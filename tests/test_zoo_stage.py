@@ -24,7 +24,9 @@ def test_fetch_stage_normalizes_a_local_moco_checkpoint(tmp_path):
                 {"module.queue": torch.randn(128, 4096)}}, source)
     params = {**TINY_PARAMS, "fetch": {"mocov2": {"zoo": "resnet50-mocov2",
                                                   "source": str(source)},
-                                       "byol": {"zoo": "resnet50-byol"}}}
+                                       "byol": {"zoo": "resnet50-byol"}},
+              # the params stage checks that each model's checkpoint is one a stage writes
+              "models": {"mocov2": {"weights": "data/models/mocov2", "layers": ["layer4"]}}}
     project = copy_project(tmp_path / "project", params)
 
     result = dvc("repro", "fetch@mocov2", cwd=project)
