@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from lce.cli import app
+from lce.cli.app import app
 from lce.cli.output import Format, FormatOption, OutputOption, emit
 from lce.cluster.slurm import SlurmOptions
 from lce.errors import LCEError

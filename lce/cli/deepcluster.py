@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from lce.cli import app
+from lce.cli.app import app
 from lce.cli.output import (
     Format,
     FormatOption,

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from lce.cli import app
+from lce.cli.app import app
 from lce.errors import LCEError
 from lce.io import check_output
 

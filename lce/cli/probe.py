@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from lce.cli import app
+from lce.cli.app import app
 from lce.cli.output import Format, FormatOption, OutputOption, checked_output, emit
 
 probe_app = typer.Typer(help="Check, summarize, cache and picture Broden-format probe sets.",

@@ -18,7 +18,7 @@ from typing import Annotated
 import duckdb
 import typer
 
-from lce.cli import app
+from lce.cli.app import app
 from lce.cli.output import FormatOption, OutputOption, destination
 from lce.errors import LCEError
 from lce.formats import Format, csv_header, write_rows

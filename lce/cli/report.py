@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from lce.cli import app
 from lce.cli.analyze import (
     CutoffOption,
     ModelsOption,
@@ -17,6 +16,7 @@ from lce.cli.analyze import (
     WhereOption,
     analysis_options,
 )
+from lce.cli.app import app
 from lce.cli.reading import reading
 
 

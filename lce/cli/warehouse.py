@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from lce.cli import app
+from lce.cli.app import app
 from lce.cli.output import Format, FormatOption, OutputOption, emit
 from lce.cli.reading import reading
 from lce.errors import LCEError

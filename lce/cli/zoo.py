@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from lce.cli import app
+from lce.cli.app import app
 from lce.cli.output import Format, FormatOption, OutputOption, emit
 from lce.errors import LCEError
 
@@ -72,7 +72,6 @@ def show(
             raise
         spec = get_spec(resolved)
     fields = asdict(spec)
-    fields.pop("extra")
     fields["cached"] = local_status(spec) or "no"
     fields["download_to"] = str(cached_file(spec.key, spec.source)) if is_url(spec.source) \
         else ""
