@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from lce.io import write_parquet
-from tests.conftest import REPO, run_lce
+from lce.warehouse.database import create_schema
+from tests.conftest import run_lce
 
 # run -> (method, k, seed, nmi_labelled at cycle 0, final linear_top1)
 RUNS = {"dc-a": ("deepcluster", 10, 0, 0.30, 0.70), "dc-b": ("deepcluster", 10, 1, 0.40, 0.80),
@@ -18,7 +19,7 @@ RUNS = {"dc-a": ("deepcluster", 10, 0, 0.30, 0.70), "dc-b": ("deepcluster", 10, 
 def load_training_tables(db, run_dirs):
     """What the warehouse build does with training runs: run.json and metrics.parquet."""
     con = duckdb.connect(str(db))
-    con.execute((REPO / "warehouse" / "schema.sql").read_text())
+    create_schema(con)
     for folder in run_dirs:
         params = json.loads((folder / "run.json").read_text())
         con.execute("insert into training_runs values (?, ?, ?)",

@@ -15,7 +15,7 @@ import pytest
 from lce.errors import LCEError
 from lce.io import write_parquet
 from lce.summary import summarize
-from lce.warehouse.build import SCHEMA_VERSION
+from lce.warehouse.database import SCHEMA_VERSION
 from tests.conftest import cli_env, run_lce
 
 

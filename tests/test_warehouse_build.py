@@ -6,6 +6,7 @@ import pytest
 from lce.probe.broden import BrodenProbe
 from lce.warehouse import build as build_module
 from lce.warehouse.build import build_warehouse
+from lce.warehouse.database import SCHEMA_VERSION
 
 TABLES = ["probes", "concepts", "models", "layers", "units", "unit_categories"]
 
@@ -24,7 +25,7 @@ def test_warehouse_has_the_design_tables(warehouse_db):
     assert {"models", "concepts", "units", "meta", "layers", "probes", "benchmarks",
             "training_runs", "training_metrics", "unit_concepts"} <= tables
     meta = dict(con.execute("select key, value from meta").fetchall())
-    assert meta["schema_version"] == build_module.SCHEMA_VERSION
+    assert meta["schema_version"] == SCHEMA_VERSION
     assert {"build_time", "source_revision", "lce_version"} <= set(meta)
     n_units = con.execute("select count(*) from units").fetchone()[0]
     assert n_units == 2 * 160  # features.14 of MobileNetV2 has 160 channels, two models

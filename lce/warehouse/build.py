@@ -1,26 +1,21 @@
 """Build ``lce.duckdb`` from the pipeline's Parquet artifacts.
 
-The database is written to a temporary file beside the target and renamed into place, so a reader
-opening the warehouse during a rebuild sees the old file (its open handle keeps it alive) and never
-a half-built one.
+The database is written through :func:`lce.warehouse.database.swap_in`: built beside the target
+and renamed into place, so a reader opening the warehouse during a rebuild sees the old file (its
+open handle keeps it alive) and never a half-built one.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from lce import __version__
 from lce.errors import LCEError
+from lce.warehouse.database import create_schema, swap_in
 
-SCHEMA_VERSION = "3"   # 3: concepts keyed by (name, category)
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "warehouse" / "schema.sql"
 BENCHMARK_FIELDS = ["model", "task", "dataset", "metric", "value", "higher_is_better", "source"]
 ANALYSIS_TABLES = ("lce_vectors", "lce_components", "lce_loadings", "lce_coordinates",
                    "lce_elbow", "model_categories", "lce_correlations")
@@ -42,22 +37,6 @@ class DissectionResult:
     @property
     def units(self) -> Path:
         return self.path / "units.parquet"
-
-
-def source_revision(cwd: Path | None = None) -> str:
-    """The git commit the warehouse was built from, with ``+dirty`` for uncommitted changes."""
-    try:
-        rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=cwd, capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return rev + ("+dirty" if dirty.strip() else "")
-
-
-def create_schema(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(SCHEMA_PATH.read_text())
 
 
 def load_probe(con, probe, name: str) -> None:
@@ -210,16 +189,6 @@ def populate(con, sources: Sources) -> None:
             load_training_run(con, path.parent)
 
 
-def write_meta(con, where: Path) -> None:
-    meta = {
-        "schema_version": SCHEMA_VERSION,
-        "lce_version": __version__,
-        "build_time": datetime.now(UTC).isoformat(timespec="seconds"),
-        "source_revision": source_revision(where),
-    }
-    con.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
-
-
 def build_warehouse(db_path: str | Path, probe=None, probe_name: str = "",
                     results=(), sources: Sources | None = None,
                     analysis_dir: Path | None = None) -> Path:
@@ -228,22 +197,10 @@ def build_warehouse(db_path: str | Path, probe=None, probe_name: str = "",
     sources = sources or Sources()
     if probe is not None or results:
         sources = replace(sources, probe=probe, probe_name=probe_name, results=tuple(results))
-    db_path = Path(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.building")
-    tmp.unlink(missing_ok=True)
-    try:
-        con = duckdb.connect(str(tmp))
-        try:
-            populate(con, sources)
-            if analysis_dir is not None:
-                load_analysis(con, Path(analysis_dir))
-            write_meta(con, db_path.parent)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        os.replace(tmp, db_path)
-    finally:
-        tmp.unlink(missing_ok=True)
-        Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    def fill(con):
+        populate(con, sources)
+        if analysis_dir is not None:
+            load_analysis(con, Path(analysis_dir))
+
+    swap_in(db_path, fill, edit_existing=False, suffix="building")
     return db_path

@@ -1,4 +1,4 @@
-"""The canned analyses of ``warehouse/analyses.sql``: named, parameterized, read-only SQL.
+"""The canned analyses of ``lce/warehouse/sql/analyses.sql``: named, parameterized, read-only SQL.
 
 Keeping them in one SQL file lets users read (and reuse with ``lce query``) exactly what each
 command runs; parameters are bound by DuckDB, never formatted into the text.
@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 
 from lce.errors import LCEError
-
-ANALYSES_PATH = Path(__file__).resolve().parents[2] / "warehouse" / "analyses.sql"
+from lce.warehouse.database import sql_file
 
 
 @cache
 def canned_queries() -> dict[str, str]:
-    text = ANALYSES_PATH.read_text()
+    text = sql_file("analyses.sql")
     parts = re.split(r"^-- name: (\w+)\s*$", text, flags=re.MULTILINE)
     return {name: sql.strip() for name, sql in zip(parts[1::2], parts[2::2], strict=True)}
 

@@ -10,8 +10,6 @@ rule the build follows.
 from __future__ import annotations
 
 import fcntl
-import os
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import duckdb
 import pandas as pd
 
 from lce.errors import LCEError
+from lce.warehouse.database import swap_in
 from lce.warehouse.importers import ImportedProfiles
 
 
@@ -126,37 +125,17 @@ def edit_atomically(db_path: str | Path, edit: Callable[[duckdb.DuckDBPyConnecti
     """
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.importing")
+
+    def checked_edit(con):
+        try:
+            return edit(con)
+        except duckdb.Error as exc:
+            raise LCEError(f"{db_path}: cannot import: {' '.join(str(exc).split())}",
+                           hint="is it a warehouse of this LCE version? rebuild it with "
+                                "`dvc repro` or import into a new --db") from None
+
     # Two imports at once would each copy the old file and the second rename would drop the
     # first import: an exclusive lock beside the warehouse makes them take turns.
     with open(db_path.with_name(f".{db_path.name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        return _edit_copy(db_path, tmp, edit)
-
-
-def _edit_copy(db_path: Path, tmp: Path, edit):
-    from lce.warehouse.build import create_schema, write_meta
-
-    try:
-        if db_path.is_file():
-            shutil.copyfile(db_path, tmp)
-        con = duckdb.connect(str(tmp))
-        try:
-            if not db_path.is_file():
-                create_schema(con)
-            try:
-                result = edit(con)
-            except duckdb.Error as exc:
-                raise LCEError(f"{db_path}: cannot import: {' '.join(str(exc).split())}",
-                               hint="is it a warehouse of this LCE version? rebuild it with "
-                                    "`dvc repro` or import into a new --db") from None
-            con.execute("DELETE FROM meta WHERE key NOT LIKE 'analysis.%'")
-            write_meta(con, db_path.parent)
-            con.execute("CHECKPOINT")
-        finally:
-            con.close()
-        os.replace(tmp, db_path)
-    finally:
-        tmp.unlink(missing_ok=True)
-        Path(str(tmp) + ".wal").unlink(missing_ok=True)
-    return result
+        return swap_in(db_path, checked_edit, edit_existing=True, suffix="importing")
