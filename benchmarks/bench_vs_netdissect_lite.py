@@ -203,25 +203,31 @@ def compare(lite: Lite, rets, tally: IoUTally, index: ConceptIndex, names) -> di
 def timings(lite: Lite, acts, thresholds, probe, index, size, threads, repeats) -> None:
     for n in threads:
         torch.set_num_threads(n)
-        lite_s, tally_s, decode_s = [], [], []
+        lite_s, tally_s, decode_s, lite_cpu, tally_cpu = [], [], [], [], []
         for _ in range(repeats):  # alternately, so both see the same machine load
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             lite.tally(acts.astype(np.float64), thresholds.astype(np.float64), n)
             lite_s.append(time.perf_counter() - start)
+            lite_cpu.append(time.process_time() - cpu)
             start = time.perf_counter()
             concepts = decode(probe, index)
             decode_s.append(time.perf_counter() - start)
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             lce_tally(acts, thresholds, concepts, index, size)
             tally_s.append(time.perf_counter() - start)
+            tally_cpu.append(time.process_time() - cpu)
         lite_m, tally_m = statistics.median(lite_s), statistics.median(tally_s)
         decode_m = statistics.median(decode_s)
+        cpu_ratio = statistics.median(lite_cpu) / statistics.median(tally_cpu)
         print(f"  {n} thread(s), median of {repeats}: Lite tally {lite_m:.2f} s, engine tally "
-              f"{tally_m:.3f} s ({lite_m / tally_m:.1f}x), with concept decoding "
-              f"{tally_m + decode_m:.3f} s ({lite_m / (tally_m + decode_m):.1f}x)")
+              f"{tally_m:.3f} s ({lite_m / tally_m:.1f}x; in CPU seconds {cpu_ratio:.1f}x), "
+              f"with concept decoding {tally_m + decode_m:.3f} s "
+              f"({lite_m / (tally_m + decode_m):.1f}x)")
         print(f"    runs: Lite {', '.join(f'{s:.2f}' for s in lite_s)}; engine "
               f"{', '.join(f'{s:.3f}' for s in tally_s)}; decoding "
-              f"{', '.join(f'{s:.3f}' for s in decode_s)}")
+              f"{', '.join(f'{s:.3f}' for s in decode_s)}; CPU s: Lite "
+              f"{', '.join(f'{s:.2f}' for s in lite_cpu)}, engine "
+              f"{', '.join(f'{s:.3f}' for s in tally_cpu)}")
 
 
 def broden_like(root: Path, n_images: int, seed: int = 0) -> Path:
@@ -254,10 +260,16 @@ def broden_like(root: Path, n_images: int, seed: int = 0) -> Path:
     return write_broden(root, samples, names, list(pixel), list(image))
 
 
-def run_case(name, lite_checkout, probe_dir, model, spec, layer, threads, repeats, tmp):
+def run_case(name, lite_checkout, probe_dir, model, spec, layer, threads, repeats, tmp,
+             cache_dir=None):
+    """One case; the engine reads the masks from the probe's cache (built here if not given),
+    as the dissect stage does."""
     from lce.probe import open_probe
+    from lce.probe.cache import build_cache
 
-    probe = open_probe(probe_dir)
+    if cache_dir is None or not (cache_dir / "meta.json").is_file():
+        cache_dir = build_cache(probe_dir, tmp / f"cache-{name}")
+    probe = open_probe(probe_dir, cache_dir)
     index = ConceptIndex.from_probe(probe)
     names = {n: c.name for n, c in probe.concepts.items()}
     size = (probe.records[0].sh, probe.records[0].sw)
@@ -291,6 +303,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=ROOT / "data/models/mobilenetv2-imagenet")
     parser.add_argument("--layer", default="features.18")
     parser.add_argument("--probe", type=Path, default=ROOT / "data/probe")
+    parser.add_argument("--probe-cache", type=Path, default=ROOT / "data/probe-cache")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--broden-images", type=int, default=150)
@@ -310,7 +323,7 @@ def main() -> None:
         tmp = Path(tmp)
         if args.case in ("default", "both"):
             run_case("default", args.lite, args.probe, model, spec, args.layer, args.threads,
-                     args.repeats, tmp)
+                     args.repeats, tmp, args.probe_cache)
         if args.case in ("broden-like", "both"):
             probe_dir = broden_like(tmp / "broden-like", args.broden_images)
             run_case("broden-like", args.lite, probe_dir, model, spec, args.layer,

@@ -79,8 +79,7 @@ class IoUTally:
             _use_torch_threads()
             tally_batch_cpu(
                 maps.numpy(), self.thresholds.numpy(), self.limit.numpy(),
-                _smallest(batch.kind[:, :-1].reshape(len(concepts), *size).numpy()),
-                batch.n_kinds,
+                _kernel_kinds(batch, size), batch.n_kinds,
                 batch.entry_kind.numpy(), batch.entry_column.numpy(), self.category_of.numpy(),
                 batch.present.numpy(), *_axes(maps.shape[2:], size), self.intersection.numpy(),
                 self.area_lite.numpy(), self.area_netdissect.numpy())
@@ -146,10 +145,12 @@ def _axes(shape: tuple[int, int], size: tuple[int, int]) -> tuple:
     return out
 
 
-def _smallest(kind: np.ndarray) -> np.ndarray:
-    """Pixel kinds in the smallest unsigned type that holds them (less memory to stream)."""
+def _kernel_kinds(batch: _BatchConcepts, size) -> np.ndarray:
+    """The kernels' view of a batch's pixel kinds: (B, H, W) in the smallest unsigned type that
+    holds them, so that all the batch's kinds stay in cache while every unit meets them."""
+    kind = batch.kind[:, :-1].cpu().numpy().reshape(-1, *size)
     for dtype in (np.uint8, np.uint16, np.uint32):
-        if kind.max(initial=0) <= np.iinfo(dtype).max:
+        if batch.n_kinds - 1 <= np.iinfo(dtype).max:
             return kind.astype(dtype)
     return kind
 
@@ -197,8 +198,7 @@ def fired_per_kind(maps: torch.Tensor, thresholds: torch.Tensor, limit: torch.Te
         fired_per_kind_cpu(
             maps.cpu().numpy(), thresholds.cpu().numpy(), limit.cpu().numpy(),
             pair_image.cpu().numpy(), pair_unit.cpu().numpy(),
-            batch.kind[:, :-1].reshape(n_images, *size).cpu().numpy(), *_axes((h, w), size),
-            per_kind)
+            _kernel_kinds(batch, size), *_axes((h, w), size), per_kind)
         return pair_image, pair_unit, torch.from_numpy(per_kind).to(device)
     reads_r = torch.from_numpy(rows.group_reads).to(device).float()
     reads_c = torch.from_numpy(cols.group_reads).to(device).float()
