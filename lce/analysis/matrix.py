@@ -40,6 +40,7 @@ class ConceptMatrix:
     counts: np.ndarray             # units per (model, concept)
     values: np.ndarray             # the normalised embedding
     probe: str
+    divisor: np.ndarray | None = None  # per concept: what ``population``/``compared`` divide by
 
     @property
     def labels(self) -> list[str]:
@@ -134,13 +135,18 @@ def concept_matrix(con: duckdb.DuckDBPyConnection, models: list[str],
         j = column[(category, label)]
         counts[row_of[model], j] = units
         divisor[j] = n
-    if options.normalise in ("population", "compared"):
-        values = counts / divisor
-    elif options.normalise == "proportion":
-        totals = counts.sum(axis=1, keepdims=True)
-        values = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
-    else:
-        values = counts.copy()
     return ConceptMatrix(models=models, concepts=[c for _, c in concepts],
-                         categories=[cat for cat, _ in concepts], counts=counts, values=values,
-                         probe=probe)
+                         categories=[cat for cat, _ in concepts], counts=counts,
+                         values=normalised(counts, divisor, options.normalise), probe=probe,
+                         divisor=divisor)
+
+
+def normalised(counts: np.ndarray, divisor: np.ndarray, normalise: str) -> np.ndarray:
+    """The embedding of ``counts`` (models x concepts, or any stack of such matrices: the
+    bootstrap normalises all its replicates at once) under ``normalise``."""
+    if normalise in ("population", "compared"):
+        return counts / divisor
+    if normalise == "proportion":
+        totals = counts.sum(axis=-1, keepdims=True)
+        return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    return counts.copy()

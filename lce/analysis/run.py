@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 import duckdb
 import numpy as np
 
+from lce.analysis.bootstrap import LCEBootstrap, bootstrap, unit_totals
 from lce.analysis.correlate import benchmark_table, correlate_components, profile_variables
 from lce.analysis.embedding import Projection, cluster, elbow, kmeans_inertias, pca
 from lce.analysis.matrix import ConceptMatrix, MatrixOptions, concept_matrix, resolve_models
@@ -29,6 +30,7 @@ class AnalysisOptions:
     method: str = "kmeans"
     seed: int = 0
     task: str | None = None           # restrict benchmark correlations to one task
+    bootstrap: int = 0                # unit-bootstrap replicates (lce.analysis.bootstrap); 0: none
 
 
 @dataclass
@@ -42,6 +44,7 @@ class LCEAnalysis:
     profile_correlations: list[tuple]
     benchmark_correlations: list[tuple]
     benchmarks: dict[str, dict[str, float]]
+    bootstrap: LCEBootstrap | None = None
 
     @property
     def models(self) -> list[str]:
@@ -119,7 +122,12 @@ def run_analysis(con: duckdb.DuckDBPyConnection, options: AnalysisOptions) -> LC
                          order_key=projection.coordinates[:, 0])
     coords = projection.coordinates
     benchmarks = benchmark_table(con, models, options.task)
-    return LCEAnalysis(
+    resampled = None
+    if options.bootstrap:
+        resampled = bootstrap(matrix, unit_totals(con, matrix, options.matrix.layers),
+                              projection.loadings, categories, k, options.matrix.normalise,
+                              options.method, options.seed, options.bootstrap, benchmarks)
+    return LCEAnalysis(bootstrap=resampled,
         options=options, matrix=matrix, projection=projection, inertias=inertias, k=k,
         categories=categories,
         profile_correlations=correlate_components(coords, models, "profile",

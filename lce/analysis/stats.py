@@ -56,52 +56,70 @@ def spearman(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return pearson(ranks(x), ranks(y))
 
 
-def _greedy_kmeans_plus_plus(values: np.ndarray, k: int, rng) -> np.ndarray:
-    """Greedy k-means++ seeding (as scikit-learn): of ``2 + log k`` candidates drawn in
-    proportion to the squared distance, keep the one that lowers the potential most."""
-    n = len(values)
+def _greedy_kmeans_plus_plus(x: np.ndarray, k: int, rng) -> np.ndarray:
+    """Greedy k-means++ seeding (as scikit-learn) of each matrix of ``x`` (runs x n x d): of
+    ``2 + log k`` candidates drawn in proportion to the squared distance, keep the one that lowers
+    the potential most. Returns the centres, runs x k x d."""
+    m, n, _ = x.shape
+    rows = np.arange(m)
     trials = 2 + int(math.log(k))
-    sq = (values**2).sum(axis=1)
+    sq = (x**2).sum(axis=2)
 
-    def sq_dist(rows):   # squared distances of every point to values[rows], (n, len(rows))
-        return np.maximum(sq[:, None] + sq[rows][None, :] - 2 * values @ values[rows].T, 0)
+    def sq_dist(idx):   # squared distances of every point to the points idx (m, t): (m, n, t)
+        picked = x[rows[:, None], idx]
+        return np.maximum(sq[:, :, None] + sq[rows[:, None], idx][:, None, :]
+                          - 2 * x @ picked.transpose(0, 2, 1), 0)
 
-    first = rng.integers(n)
-    centres = [first]
-    closest = sq_dist([first])[:, 0]
+    chosen = [rng.integers(n, size=m)]
+    closest = sq_dist(chosen[0][:, None])[:, :, 0]
     for _ in range(1, k):
-        total = closest.sum()
-        if total <= 0:
-            centres.append(rng.integers(n))
-            continue
-        candidates = rng.choice(n, size=trials, p=closest / total)
-        options = np.minimum(closest[:, None], sq_dist(candidates))
-        best = int(np.argmin(options.sum(axis=0)))
-        centres.append(candidates[best])
-        closest = options[:, best]
-    return values[centres].astype(float)
+        total = closest.sum(axis=1)
+        cumulative = np.cumsum(closest, axis=1)
+        draws = rng.random((m, trials)) * total[:, None]
+        candidates = np.minimum((cumulative[:, None, :] <= draws[:, :, None]).sum(axis=2), n - 1)
+        # every point already a centre: any point will do
+        candidates = np.where(total[:, None] > 0, candidates, rng.integers(n, size=(m, trials)))
+        options = np.minimum(closest[:, :, None], sq_dist(candidates))
+        best = options.sum(axis=1).argmin(axis=1)
+        chosen.append(candidates[rows, best])
+        closest = options[rows, :, best]
+    return x[rows[:, None], np.stack(chosen, axis=1)].astype(float)
+
+
+def kmeans_stack(stack: np.ndarray, k: int, seed: int, n_init: int = 10,
+                 max_iter: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    """k-means of every matrix of ``stack`` (matrices x n x d) at once: (labels, matrices x n;
+    inertias) of the best of ``n_init`` k-means++ runs (Lloyd iterations) of each. The bootstrap
+    clusters a thousand small replicates: one batched loop instead of a Python loop per run."""
+    rng = np.random.default_rng(seed)
+    x = np.repeat(np.asarray(stack, dtype=float), n_init, axis=0)   # run r of i at i*n_init + r
+    m, n, _ = x.shape
+    rows = np.arange(m)
+    sq = (x**2).sum(axis=2)
+    centres = _greedy_kmeans_plus_plus(x, k, rng)
+    labels = np.full((m, n), -1)
+    for _ in range(max_iter):
+        d2 = sq[:, :, None] - 2 * x @ centres.transpose(0, 2, 1) + (centres**2).sum(axis=2)[:, None]
+        new = d2.argmin(axis=2)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+        members = (labels[:, :, None] == np.arange(k)).astype(float)   # one-hot (m, n, k)
+        counts = members.sum(axis=1)
+        filled = counts > 0                                             # an empty cluster keeps
+        means = (members.transpose(0, 2, 1) @ x) / np.maximum(counts, 1)[:, :, None]  # its centre
+        centres = np.where(filled[:, :, None], means, centres)
+    inertias = ((x - centres[rows[:, None], labels]) ** 2).sum(axis=(1, 2)).reshape(-1, n_init)
+    best = np.zeros(len(inertias), dtype=int)
+    for run in range(1, n_init):   # the first run within 1e-12 of the best, as a sequential loop
+        better = inertias[:, run] < inertias[np.arange(len(best)), best] - 1e-12
+        best[better] = run
+    picked = np.arange(len(best)) * n_init + best
+    return labels[picked], inertias[np.arange(len(best)), best]
 
 
 def kmeans(values: np.ndarray, k: int, seed: int, n_init: int = 10,
            max_iter: int = 300) -> tuple[np.ndarray, float]:
     """(labels, inertia) of the best of ``n_init`` k-means++ runs (Lloyd iterations)."""
-    rng = np.random.default_rng(seed)
-    sq = (values**2).sum(axis=1)
-    best_labels, best_inertia = None, math.inf
-    for _ in range(n_init):
-        centres = _greedy_kmeans_plus_plus(values, k, rng)
-        labels = None
-        for _ in range(max_iter):
-            d2 = sq[:, None] - 2 * values @ centres.T + (centres**2).sum(axis=1)[None, :]
-            new = d2.argmin(axis=1)
-            if labels is not None and np.array_equal(new, labels):
-                break
-            labels = new
-            members = np.eye(k)[labels]                  # one-hot (n, k)
-            counts = members.sum(axis=0)
-            filled = counts > 0                           # an empty cluster keeps its centre
-            centres[filled] = (members.T @ values)[filled] / counts[filled, None]
-        inertia = float(((values - centres[labels]) ** 2).sum())
-        if inertia < best_inertia - 1e-12:
-            best_labels, best_inertia = labels.copy(), inertia
-    return best_labels, best_inertia
+    labels, inertias = kmeans_stack(values[None], k, seed, n_init, max_iter)
+    return labels[0], float(inertias[0])

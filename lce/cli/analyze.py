@@ -30,6 +30,9 @@ NormaliseOption = Annotated[str, typer.Option(
     "--normalise", help="population (paper) | compared | raw | proportion")]
 CutoffOption = Annotated[float, typer.Option("--iou-cutoff", help="Interpretable if IoU > this.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="k-means seed.")]
+BootstrapOption = Annotated[int, typer.Option(
+    "--bootstrap", min=0, help="Resample each model's units N times (seeded by --seed): "
+    "95% intervals and, for categorize, each model's category stability.")]
 LayersOption = Annotated[list[str] | None, typer.Option(
     "--layer", help="Count only units of this layer (repeatable; default: every layer).")]
 
@@ -76,17 +79,28 @@ def categorize(
     iou_cutoff: CutoffOption = 0.04,
     layer: LayersOption = None,
     seed: SeedOption = 0,
+    bootstrap: BootstrapOption = 0,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
-    """Group models by their Learned Concepts Embedding: model, category, pc1, pc2, pc3."""
+    """Group models by their Learned Concepts Embedding: model, category, pc1, pc2, pc3.
+
+    With --bootstrap N: each model's stability (mean fraction of replicates it shares a category
+    with the other members of its own) and a 95% interval per coordinate."""
+    from lce.analysis.bootstrap import COORDINATE_COLUMNS
+
     result = analyse(ctx, analysis_options(models, where, probe, normalise, iou_cutoff, seed,
-                                           layer, k=k, method=method))
+                                           layer, k=k, method=method, bootstrap=bootstrap))
     ratios = ", ".join(f"PC{i + 1} {r:.1%}" for i, r
                        in enumerate(result.projection.explained_variance_ratio))
     typer.echo(f"{len(result.models)} models, {len(result.matrix.concepts)} concepts, "
                f"k = {result.k} ({result.k_rule}, {method}); "
-               f"explained variance: {ratios}", err=True)
+               f"explained variance: {ratios}"
+               + (f"; {bootstrap} unit-bootstrap replicates" if bootstrap else ""), err=True)
+    if result.bootstrap:
+        emit(COORDINATE_COLUMNS, result.bootstrap.coordinate_rows(result.coordinate_rows()),
+             fmt, output)
+        return
     emit(["model", "category", "pc1", "pc2", "pc3"], result.coordinate_rows(), fmt, output)
 
 
@@ -103,25 +117,32 @@ def correlate(
     iou_cutoff: CutoffOption = 0.04,
     layer: LayersOption = None,
     seed: SeedOption = 0,
+    bootstrap: BootstrapOption = 0,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:
     """Correlate each principal component with benchmark scores (Pearson, Spearman, p-values).
 
     With --kind profile: with per-category unit and distinct-concept counts, which name the
-    components."""
+    components. With --bootstrap N: 95% intervals of r and rho over unit-bootstrap replicates
+    of the embedding (benchmark rows), next to the p-values."""
+    from lce.analysis.bootstrap import INTERVAL_COLUMNS
+
     if kind not in ("benchmark", "profile", "all"):
         raise LCEError(f"unknown --kind {kind!r}", hint="one of: benchmark, profile, all")
     result = analyse(ctx, analysis_options(models, where, probe, normalise, iou_cutoff, seed,
-                                           layer, task=task))
+                                           layer, task=task, bootstrap=bootstrap))
     rows = ((result.benchmark_correlations if kind != "profile" else [])
             + (result.profile_correlations if kind != "benchmark" else []))
     if kind == "benchmark" and not rows:
         raise LCEError("no benchmark scores for these models" + (f" and task {task!r}"
                                                                  if task else ""),
                        hint="import them with: lce import benchmarks PATH")
-    emit(["component", "kind", "variable", "n", "pearson_r", "pearson_p", "spearman_rho",
-          "spearman_p"], rows, fmt, output)
+    columns = ["component", "kind", "variable", "n", "pearson_r", "pearson_p", "spearman_rho",
+               "spearman_p"]
+    if result.bootstrap:
+        columns, rows = columns + INTERVAL_COLUMNS, result.bootstrap.correlation_rows(rows)
+    emit(columns, rows, fmt, output)
 
 
 @app.command("neighbors")
