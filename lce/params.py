@@ -236,6 +236,7 @@ class AnalysisParams:
     k: int = 0
     k_max: int = 10
     method: str = "kmeans"
+    bootstrap: int = 200   # unit-bootstrap replicates the report draws (lce.analysis.bootstrap)
     seed: int = 0
 
     def validate(self, path=PARAMS_FILE) -> AnalysisParams:
@@ -246,6 +247,8 @@ class AnalysisParams:
             raise LCEError(f"{path}: analysis.method: must be kmeans or agglomerative")
         if self.k < 0 or self.k_max < 1 or self.n_components < 1:
             raise LCEError(f"{path}: analysis: k must be >= 0 (0 = elbow), k_max and "
+        if self.bootstrap < 0:
+            raise LCEError(f"{path}: analysis.bootstrap: must be >= 0 (0 = no bootstrap)")
                            "n_components >= 1")
         if not all(isinstance(m, str) for m in self.models):
             raise LCEError(f"{path}: analysis.models: expected a list of model names")

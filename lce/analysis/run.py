@@ -148,4 +148,4 @@ def options_from_params(params: dict) -> AnalysisOptions:
         probe=p.probe or (None if selected else probe_params(params).name),
         matrix=MatrixOptions(iou_cutoff=p.iou_cutoff, normalise=p.normalise),
         n_components=p.n_components, k=p.k or None, k_max=p.k_max, method=p.method,
-        seed=p.seed)
+        seed=p.seed, bootstrap=p.bootstrap)
