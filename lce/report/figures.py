@@ -129,3 +129,46 @@ def concept_histogram(labels, categories, counts: np.ndarray, title: str,
     ax.set_xlabel("units")
     ax.tick_params(axis="y", labelsize=7)
     return to_svg(fig)
+
+
+def coassignment_matrix(models, coassignment: np.ndarray, categories: np.ndarray) -> str:
+    """Fraction of bootstrap replicates in which each pair of models shares a category, models
+    ordered by their full-data category so firm categories show as solid blocks."""
+    plt = pyplot()
+    order = np.argsort(categories, kind="stable")
+    n = len(models)
+    fig, ax = plt.subplots(figsize=(0.32 * n + 2.6, 0.32 * n + 1.6))
+    image = ax.imshow(coassignment[np.ix_(order, order)], cmap="Blues", vmin=0, vmax=1)
+    names = [f"{models[i]} ({categories[i]})" for i in order]
+    ax.set_xticks(range(n), names, rotation=75, ha="right", fontsize=6.5)
+    ax.set_yticks(range(n), names, fontsize=6.5)
+    ax.grid(False)
+    ax.set_title("co-assignment over bootstrap replicates")
+    fig.colorbar(image, ax=ax, label="fraction of replicates", shrink=0.8)
+    return to_svg(fig)
+
+
+def coordinate_intervals(models, coords: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+                         categories: np.ndarray, ratios) -> str:
+    """PC1 x PC2 with each model's 95% bootstrap interval as error bars (PC1 alone on a line
+    when the data has one component)."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.0, 4.4))
+    two = coords.shape[1] >= 2
+    y = coords[:, 1] if two else np.zeros(len(coords))
+    for category in sorted(set(categories)):
+        mask = categories == category
+        xerr = np.vstack([coords[mask, 0] - lower[mask, 0], upper[mask, 0] - coords[mask, 0]])
+        yerr = (np.vstack([y[mask] - lower[mask, 1], upper[mask, 1] - y[mask]]) if two
+                else None)
+        ax.errorbar(coords[mask, 0], y[mask], xerr=xerr, yerr=yerr, fmt="o", markersize=5,
+                    capsize=2, linewidth=0.8, color=PALETTE[(category - 1) % len(PALETTE)],
+                    label=f"category {category}")
+    for i, model in enumerate(models):
+        ax.annotate(model, (coords[i, 0], y[i]), fontsize=7, xytext=(3, 3),
+                    textcoords="offset points")
+    ax.set_xlabel(f"PC1 ({ratios[0]:.0%} of variance)")
+    ax.set_ylabel(f"PC2 ({ratios[1]:.0%} of variance)" if two else "")
+    ax.set_title("coordinates with 95% bootstrap intervals")
+    ax.legend(fontsize=7, loc="best")
+    return to_svg(fig)

@@ -94,6 +94,31 @@ def _landscapes(result: LCEAnalysis, count: int) -> str:
     return figures.landscapes(panels) if panels else ""
 
 
+def _uncertainty(result: LCEAnalysis, names, ratios) -> str:
+    """How firm the categories and coordinates are, when the analysis has bootstrap results."""
+    b = result.bootstrap
+    if b is None:
+        return ("<h2>How firm the embedding is</h2><p class='note'>No bootstrap "
+                "(analysis.bootstrap = 0).</p>")
+    coords = result.projection.coordinates
+    rows = b.coordinate_rows(result.coordinate_rows())
+    return "".join([
+        f"<h2>How firm the embedding is</h2><p class='note'>{b.replicates} replicates, each "
+        "resampling every model's units with replacement and repeating the analysis with the "
+        f"same k = {result.k}. Stability: the mean fraction of replicates in which a model "
+        "shares a category with the other members of its own; intervals: 2.5th and 97.5th "
+        "percentiles of the coordinates after aligning each replicate's axes (Procrustes).</p>",
+        _table(["model", "name", "category", "stability", "pc1", "pc1 low", "pc1 high", "pc2",
+                "pc2 low", "pc2 high", "pc3", "pc3 low", "pc3 high"],
+               [(row[0], name, *row[1:]) for row, name in zip(rows, names, strict=True)]),
+        "<div class='grid'><figure>",
+        figures.coordinate_intervals(names, coords, b.lower, b.upper, result.categories,
+                                     ratios),
+        "</figure><figure>",
+        figures.coassignment_matrix(names, b.coassignment, result.categories),
+        "</figure></div>"])
+
+
 def _exemplars(con, result: LCEAnalysis, settings: ReportSettings) -> str:
     if settings.probe_dir is None or settings.exemplar_units == 0:
         return "<p class='note'>Exemplars need the probe images and checkpoints.</p>"
@@ -148,6 +173,7 @@ def render(con, result: LCEAnalysis, settings: ReportSettings, meta: dict) -> st
         f"<figure>{figures.lce_scatter(names, p.coordinates, result.categories, ratios)}"
         f"</figure><figure>{figures.elbow_curve(result.inertias, result.k, result.k_rule)}"
         "</figure></div>",
+        _uncertainty(result, names, ratios),
         "<h2>What the components mean</h2>", _naming(result),
         f"<div class='grid'><figure>{figures.category_loadings(m.categories, p.loadings)}"
         f"</figure></div>",
