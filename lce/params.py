@@ -14,7 +14,6 @@ from typing import Any
 
 import yaml
 
-from lce.dissect.methods import resolve_quantile
 from lce.errors import LCEError
 
 PARAMS_FILE = Path("params.yaml")
@@ -123,7 +122,7 @@ class ModelParams:
 
 @dataclass(frozen=True)
 class DissectParams:
-    quantile: float | None = None  # None (null): the method's own q, see lce.dissect.methods
+    quantile: float | None = None  # None (null): the method's own q (lce.dissect.methods)
     denominator: str = "netdissect"
     iou_cutoff: float = 0.04
     batch_size: int = 32
@@ -135,8 +134,8 @@ class DissectParams:
     scratch: str = ""  # directory for the spilled activations; "" = the system's temp dir
 
     def validate(self, path=PARAMS_FILE) -> DissectParams:
-        """Checked settings, with ``quantile`` resolved to a number."""
-        quantile = resolve_quantile(self.method, self.quantile, f"{path}: dissect")
+        """Checked settings; the method and its quantile are the dissection's to check
+        (:func:`lce.validation.check_dissect`)."""
         if self.denominator not in ("netdissect", "lite"):
             raise LCEError(f"{path}: dissect.denominator: must be 'netdissect' or 'lite'")
         if self.device not in ("auto", "cpu", "cuda"):
@@ -147,7 +146,7 @@ class DissectParams:
             raise LCEError(f"{path}: dissect.exemplars: must be 0 or more")
         if self.scratch and not Path(self.scratch).is_dir():
             raise LCEError(f"{path}: dissect.scratch: {self.scratch} is not a directory")
-        return replace(self, quantile=quantile)
+        return self
 
 
 def probe_params(params: dict, path=PARAMS_FILE) -> ProbeParams:
@@ -236,8 +235,8 @@ class AnalysisParams:
     k: int = 0
     k_max: int = 10
     method: str = "kmeans"
-    bootstrap: int = 200   # unit-bootstrap replicates the report draws (lce.analysis.bootstrap)
     seed: int = 0
+    bootstrap: int = 200   # unit-bootstrap replicates the report draws (lce.analysis.bootstrap)
 
     def validate(self, path=PARAMS_FILE) -> AnalysisParams:
         if self.normalise not in ("population", "compared", "raw", "proportion"):
@@ -247,9 +246,9 @@ class AnalysisParams:
             raise LCEError(f"{path}: analysis.method: must be kmeans or agglomerative")
         if self.k < 0 or self.k_max < 1 or self.n_components < 1:
             raise LCEError(f"{path}: analysis: k must be >= 0 (0 = elbow), k_max and "
+                           "n_components >= 1")
         if self.bootstrap < 0:
             raise LCEError(f"{path}: analysis.bootstrap: must be >= 0 (0 = no bootstrap)")
-                           "n_components >= 1")
         if not all(isinstance(m, str) for m in self.models):
             raise LCEError(f"{path}: analysis.models: expected a list of model names")
         return self
@@ -330,8 +329,6 @@ class BenchParams:
     box_alphas: tuple = (1.0, 10.0, 100.0, 1000.0)
 
     def validate(self, path=PARAMS_FILE) -> BenchParams:
-        from lce.bench.datasets import BENCH_DATASETS
-
         where = f"{path}: bench"
         for key in ("c_grid", "box_alphas"):
             values = getattr(self, key)
@@ -339,11 +336,6 @@ class BenchParams:
                 raise LCEError(f"{where}.{key}: expected a non-empty list of positive numbers")
         if list(self.c_grid) != sorted(self.c_grid):
             raise LCEError(f"{where}.c_grid: must be ascending (ties go to the first C)")
-        for key in ("linear_datasets", "fewshot_datasets"):
-            for name in getattr(self, key):
-                if name not in BENCH_DATASETS:
-                    raise LCEError(f"{where}.{key}: unknown dataset {name!r}",
-                                   hint=f"known datasets: {', '.join(BENCH_DATASETS)}")
         if not self.shots or not all(isinstance(k, int) and k >= 1 for k in self.shots):
             raise LCEError(f"{where}.shots: expected a non-empty list of positive integers")
         if not (self.test_fraction > 0 and self.val_fraction > 0
@@ -379,7 +371,7 @@ class DeepClusterRun:
 
     key: str = ""
     method: str = "deepcluster"  # deepcluster | supervised | random (same data, same arch)
-    dataset: str = "mnist5k"  # mnist5k | animals | synthetic | a torchvision-format dataset
+    dataset: str = "mnist5k"  # a name of lce.data.labelled.DATASETS
     data_root: str = ""  # root of a torchvision-format dataset
     n_images: int = 0  # 0 = all (synthetic: how many to generate, required)
     synthetic_label: str = "scene"  # synthetic split's class: scene | object (its largest one)
@@ -405,18 +397,9 @@ class DeepClusterRun:
     labelled: int = 500  # size of the labelled subset the cheap selection signals use
 
     def validate(self, where: str) -> DeepClusterRun:
-        from lce.data.torchvision_formats import TORCHVISION_DATASETS
-
         checks = [
             (self.method in ("deepcluster", "supervised", "random"), "method",
              "must be deepcluster, supervised or random"),
-            (self.dataset in ("mnist5k", "animals", "synthetic", *TORCHVISION_DATASETS),
-             "dataset", "must be mnist5k, animals, synthetic, "
-             + ", ".join(TORCHVISION_DATASETS)),
-            (self.dataset not in TORCHVISION_DATASETS or bool(self.data_root), "data_root",
-             f"required for dataset {self.dataset}"),
-            (self.dataset != "synthetic" or self.n_images > 0, "n_images",
-             "required (> 0) for the synthetic dataset"),
             (self.synthetic_label in ("scene", "object"), "synthetic_label",
              "must be scene or object"),
             (self.arch in ("lenet", "small_alexnet", "small_resnet"), "arch",

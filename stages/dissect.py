@@ -68,7 +68,8 @@ def main(key: str) -> None:
         del tables["concepts"]
     meta = {"model": key, "arch": spec.arch, "method": spec.method, "source": spec.source,
             "sha256": spec.sha256, "probe": probe_params(params).name,
-            "layers": list(model_cfg.layers), "dissect": asdict(settings)}
+            "layers": list(model_cfg.layers),
+            "dissect": {**asdict(settings), "quantile": config.quantile}}
     write_outputs(Path("data/dissect") / key,
                   {name: pd.concat(frames, ignore_index=True) for name, frames in tables.items()},
                   meta)

@@ -13,6 +13,7 @@ from lce.bench.features import FrozenFeatures
 from lce.bench.probe_targets import image_split, label_map, load_targets, main_object_box
 from lce.errors import LCEError
 from lce.params import BenchParams, bench_params, model_params
+from lce.validation import check_bench
 from tests.conftest import REPO, cli_env
 
 TINY_BENCH = {
@@ -54,7 +55,7 @@ def test_benchmark_layer_is_a_per_model_setting():
 ])
 def test_bench_params_errors_name_the_key(section, message):
     with pytest.raises(LCEError, match=message):
-        bench_params({"bench": section}, "params.yaml")
+        check_bench(bench_params({"bench": section}, "params.yaml"), "params.yaml")
 
 
 def test_classification_datasets_are_seeded_stratified_subsets():

@@ -15,6 +15,7 @@ from lce.train.clustering import kmeans
 from lce.train.datasets import load_training_data
 from lce.train.run import execute_run
 from lce.train.trainer import new_head, train
+from lce.validation import check_runs
 from lce.zoo.checkpoint import load_checkpoint
 
 MNIST = DeepClusterRun(key="tiny", dataset="mnist5k", n_images=1000, k=10, cycles=5,
@@ -173,4 +174,4 @@ def test_runs_inherit_defaults_and_bad_entries_name_the_key():
     ]
     for params, message in cases:
         with pytest.raises(LCEError, match=message.replace(".", r"\.")):
-            deepcluster_runs(params)
+            check_runs(deepcluster_runs(params))

@@ -255,8 +255,9 @@ def test_label_rules_differ_only_in_tie_breaking():
 ])
 def test_quantile_defaults_to_the_methods_own(entry, quantile):
     from lce.params import dissect_params
+    from lce.validation import check_dissect
 
-    assert dissect_params({"dissect": entry}).quantile == quantile
+    assert check_dissect(dissect_params({"dissect": entry})) == quantile
     assert DissectConfig(quantile=entry.get("quantile"),
                          method=entry.get("method", "netdissect")).quantile == quantile
 
@@ -265,9 +266,10 @@ def test_quantile_defaults_to_the_methods_own(entry, quantile):
 def test_bad_quantile_is_a_clear_error(value):
     from lce.errors import LCEError
     from lce.params import dissect_params
+    from lce.validation import check_dissect
 
     with pytest.raises(LCEError, match=r"params.yaml: dissect.quantile: must be a number in "
                                        r"\(0, 1\) or null"):
-        dissect_params({"dissect": {"quantile": value}})
+        check_dissect(dissect_params({"dissect": {"quantile": value}}))
     with pytest.raises(LCEError, match="dissect config.quantile"):
         DissectConfig(quantile=value)

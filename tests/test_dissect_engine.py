@@ -157,6 +157,7 @@ def test_bad_layers_and_activations_are_clear_errors():
 ])
 def test_bad_dissect_params_name_the_key(entry, message):
     from lce.params import dissect_params
+    from lce.validation import check_dissect
 
     with pytest.raises(LCEError, match=message):
-        dissect_params({"dissect": entry})
+        check_dissect(dissect_params({"dissect": entry}))

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from lce.errors import LCEError
-from lce.params import check_params, load_params
+from lce.params import load_params
+from lce.validation import validate_params
 from tests.conftest import REPO, cli_env
 
 PARAMS = load_params(REPO / "params.yaml")
@@ -49,9 +50,9 @@ def test_the_repository_params_pass_and_the_marker_is_constant(tmp_path):
     (lambda p: p["imports"].update(profiles=[{"path": "nowhere.csv", "format": "mustapha"}]),
      "imports.profiles[0].path: nowhere.csv: file not found"),
 ])
-def test_check_params_names_the_key(edit, message):
+def test_validate_params_names_the_key(edit, message):
     with pytest.raises(LCEError) as info:
-        check_params(edited(edit))
+        validate_params(edited(edit))
     assert str(info.value).startswith(f"params.yaml: {message}"), str(info.value)
 
 

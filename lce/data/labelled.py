@@ -31,20 +31,29 @@ class SyntheticDraw:
     label: str  # "scene" or "object" (the dominant object)
 
 
+def dataset_problem(name: str, root: str | Path | None, n_images: int) -> tuple[str, str] | None:
+    """(setting, what is wrong) when dataset ``name`` cannot be drawn as asked, else None; the
+    early params check and :func:`labelled_images` apply the same rules."""
+    if name not in DATASETS:
+        return "dataset", f"must be one of {', '.join(DATASETS)}, got {name!r}"
+    if name in TORCHVISION_DATASETS and not root:
+        return "data_root", f"required for dataset {name}"
+    if name == SYNTHETIC and n_images <= 0:
+        return "n_images", "required (> 0) for the synthetic dataset"
+    return None
+
+
 def labelled_images(name: str, synthetic: SyntheticDraw | None = None,
                     root: str | Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(images, labels) of dataset ``name`` (see the module docstring)."""
+    problem = dataset_problem(name, root, synthetic.n_images if synthetic else 0)
+    if problem:
+        raise LCEError(f"dataset {name}: {problem[0]}: {problem[1]}")
     if name in PACKAGED:
         return PACKAGED[name]()
     if name == SYNTHETIC:
-        if synthetic is None:
-            raise LCEError("the synthetic dataset needs its n_images, image_size and seed")
         return _synthetic(synthetic)
-    if name in TORCHVISION_DATASETS:
-        if not root:
-            raise LCEError(f"dataset {name}: a torchvision-format root is required")
-        return load_torchvision_root(name, root, train=True)
-    raise LCEError(f"unknown dataset {name!r}", hint=f"known datasets: {', '.join(DATASETS)}")
+    return load_torchvision_root(name, root, train=True)
 
 
 def _synthetic(draw: SyntheticDraw) -> tuple[np.ndarray, np.ndarray]:
