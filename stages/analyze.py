@@ -10,6 +10,7 @@ import sys
 import duckdb
 
 from lce.analysis.run import options_from_params, run_analysis
+from lce.dvcplots import write_lce_scatter
 from lce.params import load_params
 from lce.progress import get_logger
 from lce.stage import stage_main
@@ -30,6 +31,7 @@ def main() -> None:
              len(result.matrix.concepts), result.k,
              ", ".join(f"{r:.3f}" for r in result.projection.explained_variance_ratio))
     save_analysis(result, ANALYSIS_DIR)
+    write_lce_scatter(result.coordinate_rows(), ANALYSIS_DIR / "lce-scatter.csv")  # dvc plots
 
 
 if __name__ == "__main__":

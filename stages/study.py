@@ -23,6 +23,7 @@ log = get_logger("lce.stages.study")
 def main() -> None:
     import pandas as pd
 
+    from lce.dvcplots import write_training_curves
     from lce.train.random_quality import QUALITY_COLUMNS, random_filter_quality, setting_of
     from lce.train.report import write_report
     from lce.train.study import (
@@ -58,6 +59,7 @@ def main() -> None:
     write_parquet(quality, out / "random_quality.parquet")
     write_parquet(selection, out / "selection.parquet")
     write_parquet(anchors, out / "anchors.parquet")
+    write_training_curves(metrics, out / "curves")  # per-run curves for dvc plots
     report = write_report(REPORT, table, metrics, quality, interplay, halted,
                           selection, anchors, study.early_cycle)
     log.info("study report: %s", report)
