@@ -8,6 +8,7 @@ not the repository.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -32,8 +33,13 @@ def run(*args, cwd: Path) -> str:
 def installed(tmp_path_factory) -> Path:
     """The ``bin`` directory of a venv with LCE installed from its wheel."""
     work = tmp_path_factory.mktemp("wheel")
+    source = work / "source"  # a copy: building writes build/ and egg-info beside the sources
+    shutil.copytree(REPO / "lce", source / "lce",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
     run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-        "-w", work / "dist", REPO, cwd=work)
+        "-w", work / "dist", source, cwd=work)
     wheel = next((work / "dist").glob("lce-*.whl"))
     run(sys.executable, "-m", "venv", "--without-pip", work / "venv", cwd=work)
     site = Path(sysconfig.get_paths(vars={"base": str(work / "venv"),
