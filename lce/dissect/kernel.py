@@ -28,6 +28,7 @@ def pair_counts(values, threshold, bound, kind, row_start, row_size, row_taps, r
     (H, W)); only blocks with a tap above ``threshold`` are evaluated. ``across`` is scratch
     space (t, S_c). Returns the fired area."""
     n_ty, n_tx = row_taps.shape[1], col_taps.shape[1]
+    sums = np.empty(col_weight.shape[1])
     area = 0
     for gy in range(len(row_start)):
         for gx in range(len(col_start)):
@@ -44,14 +45,19 @@ def pair_counts(values, threshold, bound, kind, row_start, row_size, row_taps, r
                     for tx in range(n_tx):
                         s += col_weight[gx, x, tx] * np.float64(values[y, col_taps[gx, tx]])
                     across[t, x] = np.float64(np.float32(s))
+            width, first = col_size[gx], col_start[gx]
             for y in range(row_size[gy]):  # rows pass: compared with T's float64 bound
-                row = row_start[gy] + y
-                for x in range(col_size[gx]):
-                    s = 0.0
-                    for t in range(n_ty):
-                        s += row_weight[gy, y, t] * across[t, x]
-                    if s > bound:
-                        counts[kind[row, col_start[gx] + x]] += 1
+                weight = row_weight[gy, y, 0]
+                for x in range(width):
+                    sums[x] = weight * across[0, x]
+                for t in range(1, n_ty):
+                    weight = row_weight[gy, y, t]
+                    for x in range(width):
+                        sums[x] += weight * across[t, x]
+                kinds = kind[row_start[gy] + y]
+                for x in range(width):
+                    if sums[x] > bound:
+                        counts[kinds[first + x]] += 1
                         area += 1
     return area
 
