@@ -383,7 +383,7 @@ class DeepClusterRun:
     sobel: bool = False
     batch_norm: bool = False
     k: int = 10
-    pca_dims: int = 0  # 0 = no PCA
+    pca_dims: int = 32  # 0 = no PCA
     kmeans_iter: int = 20
     kmeans_fraction: float = 1.0  # fit k-means on this fraction, then assign all points
     kmeans_backend: str = "sklearn"  # sklearn | faiss (only when asked: it changes results)
@@ -429,7 +429,7 @@ class DeepClusterRun:
 class DeepClusterStudy:
     """The study stage: which K the random-filter quality is measured for, and the selection."""
 
-    ks: tuple = (5, 10, 20, 50)
+    ks: tuple = (5, 10, 20, 50, 100)
     early_cycle: int = 1  # cycle whose pseudo-label NMI is the early selection signal
 
 

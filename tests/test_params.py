@@ -65,3 +65,33 @@ def test_bad_yaml_is_one_clear_error(tmp_path):
     path.write_text("probe: [unclosed\n")
     with pytest.raises(LCEError, match="invalid YAML"):
         load_params(path)
+
+
+def test_params_yaml_states_the_code_defaults():
+    """The dataclass defaults are the one source of each setting's default; params.yaml states
+    every knob for users (and `dvc params diff`) and must agree with them, so a tiny test
+    configuration that leaves a key out trains with the documented setting."""
+    import dataclasses
+
+    from lce import params as p
+    from tests.conftest import REPO
+
+    yaml_params = load_params(REPO / "params.yaml")
+    sections = {("probe",): p.ProbeParams, ("dissect",): p.DissectParams,
+                ("analysis",): p.AnalysisParams, ("report",): p.ReportParams,
+                ("bench",): p.BenchParams, ("deepcluster", "defaults"): p.DeepClusterRun,
+                ("deepcluster", "study"): p.DeepClusterStudy}
+    differing = {}
+    for keys, cls in sections.items():
+        stated = yaml_params
+        for key in keys:
+            stated = stated[key]
+        for field in dataclasses.fields(cls):
+            if field.name == "key":
+                continue
+            default = field.default if field.default is not dataclasses.MISSING \
+                else field.default_factory()
+            value = stated.get(field.name, "<missing>")
+            if (tuple(value) if isinstance(value, list) else value) != default:
+                differing[".".join((*keys, field.name))] = (value, default)
+    assert differing == {}
