@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from lce.conventions import IOU_CUTOFF
 from lce.errors import LCEError
 
 PARAMS_FILE = Path("params.yaml")
@@ -124,7 +125,7 @@ class ModelParams:
 class DissectParams:
     quantile: float | None = None  # None (null): the method's own q (lce.dissect.methods)
     denominator: str = "netdissect"
-    iou_cutoff: float = 0.04
+    iou_cutoff: float = IOU_CUTOFF
     batch_size: int = 32
     device: str = "auto"
     method: str = "netdissect"
@@ -229,7 +230,7 @@ class AnalysisParams:
     models: tuple = ()
     where: str = ""
     probe: str = ""
-    iou_cutoff: float = 0.04
+    iou_cutoff: float = IOU_CUTOFF
     normalise: str = "population"
     n_components: int = 3
     k: int = 0

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
+from lce.conventions import IOU_CUTOFF
 from lce.errors import LCEError
 from lce.warehouse.probes import common_probe
 
@@ -23,7 +24,7 @@ NORMALISATIONS = ("population", "compared", "raw", "proportion")
 
 @dataclass(frozen=True)
 class MatrixOptions:
-    iou_cutoff: float = 0.04
+    iou_cutoff: float = IOU_CUTOFF
     normalise: str = "population"   # population | compared | raw | proportion
     layers: tuple[str, ...] = ()     # empty: every dissected layer of each model
 

@@ -14,6 +14,7 @@ import typer
 from lce.cli.app import app
 from lce.cli.output import Format, FormatOption, OutputOption, emit
 from lce.cli.reading import reading
+from lce.conventions import IOU_CUTOFF
 from lce.errors import LCEError
 
 # The analyses multiply matrices of a few hundred models at most; a multi-threaded BLAS spends far
@@ -76,7 +77,7 @@ def categorize(
                                           "(default: the elbow of the k-means inertia).")] = None,
     method: Annotated[str, typer.Option("--method", help="kmeans | agglomerative")] = "kmeans",
     normalise: NormaliseOption = "population",
-    iou_cutoff: CutoffOption = 0.04,
+    iou_cutoff: CutoffOption = IOU_CUTOFF,
     layer: LayersOption = None,
     seed: SeedOption = 0,
     bootstrap: BootstrapOption = 0,
@@ -114,7 +115,7 @@ def correlate(
     where: WhereOption = None,
     probe: ProbeOption = None,
     normalise: NormaliseOption = "population",
-    iou_cutoff: CutoffOption = 0.04,
+    iou_cutoff: CutoffOption = IOU_CUTOFF,
     layer: LayersOption = None,
     seed: SeedOption = 0,
     bootstrap: BootstrapOption = 0,
@@ -158,7 +159,7 @@ def neighbors(
     where: WhereOption = None,
     probe: ProbeOption = None,
     normalise: NormaliseOption = "population",
-    iou_cutoff: CutoffOption = 0.04,
+    iou_cutoff: CutoffOption = IOU_CUTOFF,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:

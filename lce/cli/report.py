@@ -18,6 +18,7 @@ from lce.cli.analyze import (
 )
 from lce.cli.app import app
 from lce.cli.reading import reading
+from lce.conventions import IOU_CUTOFF
 
 
 @app.command("report")
@@ -32,7 +33,7 @@ def report(
                  ] = None,
     method: Annotated[str, typer.Option("--method", help="kmeans | agglomerative")] = "kmeans",
     normalise: NormaliseOption = "population",
-    iou_cutoff: CutoffOption = 0.04,
+    iou_cutoff: CutoffOption = IOU_CUTOFF,
     seed: SeedOption = 0,
 ) -> None:
     """Write the static HTML report of an LCE analysis to OUTPUT/index.html.

@@ -15,8 +15,6 @@ import pandas as pd
 
 from lce.dissect.concepts import ConceptIndex
 
-IOU_CUTOFF = 0.04
-
 
 def label_units(iou: np.ndarray, index: ConceptIndex, names: dict[int, str],
                 method: str = "netdissect") -> pd.DataFrame:

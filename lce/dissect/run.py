@@ -25,9 +25,9 @@ import numpy as np
 import pandas as pd
 import torch
 
+from lce.conventions import IOU_CUTOFF
 from lce.dissect.capture import LayerCapture, as_maps, image_batches, to_input
 from lce.dissect.concepts import ConceptIndex, image_concepts
-from lce.dissect.labels import IOU_CUTOFF
 from lce.dissect.methods import resolve_quantile
 from lce.dissect.quantile import StreamingTopK, TopImages, topk_size
 from lce.dissect.resize import resize

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lce.conventions import IOU_CUTOFF
 from lce.errors import LCEError
 from lce.warehouse.names import display_name, model_key
 
@@ -23,7 +24,6 @@ BENCHMARK_FORMATS = ("mustapha", "tidy")
 # Probe names of imported profiles: models are only compared with models profiled the same way.
 PROBE_OF_FORMAT = {"mustapha": "broden-dissect", "netdissect": "broden-netdissect-lite",
                    "dissect-json": "broden-dissect"}
-IOU_CUTOFF = 0.04
 UNIT_COLUMNS = ["model", "layer", "unit", "threshold", "label", "category", "iou",
                 "interpretable", "null_iou"]
 
