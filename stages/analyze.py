@@ -1,4 +1,4 @@
-"""DVC stage `analyze`: the LCE analysis (DESIGN.md section 6) of the configured models.
+"""DVC stage `analyze`: the LCE analysis (docs/DESIGN.md §6) of the configured models.
 
 It loads the same sources as the warehouse into an in-memory database, runs the analysis and
 writes the derived tables as Parquet under data/analysis/, which the `warehouse` stage loads; so

@@ -1,1 +1,1 @@
-"""LCE analyses (DESIGN.md section 6): concept matrix, projection, categories, correlations."""
+"""LCE analyses (docs/DESIGN.md §6): concept matrix, projection, categories, correlations."""

@@ -1,6 +1,6 @@
 """Assemble one layer's tallies into the tables a dissection writes.
 
-- the unit profile (DESIGN section 4): ``unit, threshold, label, category, iou, interpretable,
+- the unit profile (docs/DESIGN.md §4): ``unit, threshold, label, category, iou, interpretable,
   null_iou`` and the best ``<category>_label, <category>_iou`` of every category;
 - the full concept-IoU table: one row per (unit, concept) with iou > 0 and its exact counts;
 - the exemplars: the top images of every unit by maximum activation.

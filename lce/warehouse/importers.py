@@ -1,6 +1,6 @@
 """Parsers for published dissection profiles and benchmark tables.
 
-Each parser turns one file into the warehouse's contracts (DESIGN.md section 4) and checks what it
+Each parser turns one file into the warehouse's contracts (docs/DESIGN.md §4) and checks what it
 reads, so a wrong column or a non-numeric IoU is reported with the file and row instead of ending
 up as silently wrong rows. Writing the result into a warehouse is :mod:`lce.warehouse.ingest`'s job.
 """

@@ -1,4 +1,4 @@
--- LCE warehouse schema (DESIGN.md section 5). Parquet artifacts are the source of truth; this
+-- LCE warehouse schema (docs/DESIGN.md §5). Parquet artifacts are the source of truth; this
 -- database is derived from them by `stages/warehouse.py` and rebuilt atomically.
 
 CREATE TABLE meta (
@@ -106,7 +106,7 @@ CREATE TABLE training_metrics (
 );
 
 -- Derived tables, written from the `analyze` stage's Parquet (data/analysis/). The LCE recipe is
--- DESIGN.md section 6; `meta` keys `analysis.*` record the settings they were computed with.
+-- docs/DESIGN.md §6; `meta` keys `analysis.*` record the settings they were computed with.
 
 -- The Learned Concepts Embedding: one row per (model, concept) with a non-zero count; concepts
 -- are (category, name) pairs here too.
