@@ -59,7 +59,7 @@ def load_dissection(con, result: DissectionResult) -> None:
     con.execute("INSERT INTO models (model, arch, method, source, origin, display_name) "
                 "VALUES (?, ?, ?, ?, 'dissected', ?)",
                 [meta["model"], meta.get("arch"), meta.get("method"), meta.get("source"),
-                 meta.get("display_name", meta["model"])])
+                 meta["model"]])  # an import of the paper's profiles may name it later
     probe = meta["probe"]
     units = con.read_parquet(str(result.units))
     con.register("profile", units)
