@@ -23,6 +23,7 @@ from lce.threads import cpu_threads
 from lce.train.clustering import kmeans, preprocess, uniform_cluster_sample
 from lce.train.datasets import TrainingData
 from lce.train.metrics import clustering_metrics, nmi
+from lce.train.reproducible import deterministic
 from lce.zoo.architectures import build_architecture
 
 log = get_logger(__name__)
@@ -100,7 +101,7 @@ def _train_pass(model, optimizers, images, targets, indices, batch_size) -> floa
 def train(run, data: TrainingData, on_cycle: Callable | None = None) -> TrainResult:
     """Train the run's network on the training split; ``on_cycle(cycle, model, labels)`` is called
     after every cycle (tests use it to watch heads and pseudo-labels)."""
-    with cpu_threads(1):
+    with cpu_threads(1), deterministic():
         return _train(run, data, on_cycle)
 
 
