@@ -22,8 +22,9 @@ ProbeOption = Annotated[str | None, typer.Option(
     "--probe", help="Probe set to read (default: the only one the model(s) were profiled on).")]
 
 
-def model_key(con, name: str) -> str:
-    """A model key from a key or a display name (``MoCoV2``), case-insensitively."""
+def resolve_model(con, name: str) -> str:
+    """The warehouse's key of a model a user names by key or display name (``MoCoV2``),
+    case-insensitively; a name matching two models is an error, never a guess."""
     rows = con.execute("SELECT model FROM models WHERE lower(model) = lower($n) "
                        "UNION SELECT model FROM models WHERE lower(display_name) = lower($n)",
                        {"n": name}).fetchall()
@@ -65,7 +66,7 @@ def show(ctx: typer.Context, name: str, fmt: Format, output, probe: str | None =
     with reading(ctx.obj.db) as con:
         keys = [key for key in ("model", "a", "b") if key in parameters]
         for key in keys:
-            parameters[key] = model_key(con, parameters[key])
+            parameters[key] = resolve_model(con, parameters[key])
         if keys:
             parameters["probe"] = common_probe(con, [parameters[k] for k in keys], probe)
         if "model" in parameters:
