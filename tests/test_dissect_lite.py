@@ -17,7 +17,7 @@ from PIL import Image
 from lce.dissect.concepts import ConceptIndex, ImageConcepts, image_concepts
 from lce.dissect.labels import label_units
 from lce.dissect.resize import above_threshold, resize
-from lce.dissect.tally import IoUTally, _BatchConcepts, fired_per_kind
+from lce.dissect.tally import IoUTally
 from lce.probe.broden import BrodenProbe, Concept
 from tests.dissect_helpers import MemoryProbe
 
@@ -165,18 +165,25 @@ def pil_masks(maps: np.ndarray, thresholds: np.ndarray, size) -> np.ndarray:
         for image in maps])
 
 
-def engine_masks(maps: np.ndarray, thresholds: np.ndarray, size, compiled: bool) -> np.ndarray:
-    """The tally's fired pixels as masks: every pixel its own kind."""
-    n_pixels = size[0] * size[1]
-    per_pixel = ImageConcepts(np.zeros(0, np.int64), np.zeros(1, bool), np.zeros(0, np.int64),
-                              np.arange(n_pixels), np.zeros((n_pixels, 0), bool))
-    batch = _BatchConcepts([per_pixel] * len(maps), 0, "cpu")
-    t = torch.from_numpy(thresholds)
-    image, unit, fired = fired_per_kind(torch.from_numpy(maps), t, above_threshold(t), batch,
-                                        size, compiled=compiled)
-    masks = np.zeros((*maps.shape[:2], n_pixels), bool)
-    masks[image.numpy(), unit.numpy()] = fired.numpy() > 0
-    return masks.reshape(*maps.shape[:2], *size)
+def engine_masks(maps: np.ndarray, thresholds: np.ndarray, size, compiled: bool,
+                 window=None) -> tuple[np.ndarray, np.ndarray]:
+    """The tally's fired pixels, one image at a time: each pixel of ``window`` (rows, cols
+    slices; default: all) its own concept. Returns the window's masks and the fired areas."""
+    rows, cols = window or (slice(0, size[0]), slice(0, size[1]))
+    grid = np.full(size, -1)
+    grid[rows, cols] = np.arange(grid[rows, cols].size).reshape(grid[rows, cols].shape)
+    n = int(grid.max()) + 1
+    kind = np.where(grid >= 0, grid, n).ravel()  # kind n: outside the window, no concept
+    index = ConceptIndex(np.arange(1, n + 1), ["pixel"], np.zeros(n, np.int64))
+    per_pixel = ImageConcepts(np.arange(n), np.ones(1, bool), np.ones(n, np.int64), kind,
+                              np.eye(n + 1, n, dtype=bool))
+    masks, areas = np.zeros((*maps.shape[:2], n), bool), np.zeros(maps.shape[:2], np.int64)
+    for i, image in enumerate(maps):
+        counts = IoUTally(torch.from_numpy(thresholds), index)
+        counts.add_batch(torch.from_numpy(image[None]), [per_pixel], size, compiled=compiled)
+        masks[i] = counts.intersection[:, :-1].numpy() > 0
+        areas[i] = counts.area_netdissect[:, 0].numpy()
+    return masks.reshape(*maps.shape[:2], *grid[rows, cols].shape), areas
 
 
 # The issue's case: default model, image 23, unit 1184 -- its 7x7 map as float32 bit patterns.
@@ -208,7 +215,11 @@ def test_masks_equal_pils_at_the_threshold(compiled):
     assert expected[0, 0, 71, 81] and dense[0, 0, 71, 81] > ISSUE_T[0]
     assert expected[:, 1].sum() > 1000 and not expected[:, 2].any()
     np.testing.assert_array_equal(dense > thresholds[None, :, None, None], expected)
-    np.testing.assert_array_equal(engine_masks(maps, thresholds, size, compiled), expected)
+    # every pixel of a window around the issue's pixel (71, 81), and the fired areas
+    window = (slice(56, 88), slice(64, 96))
+    masks, areas = engine_masks(maps, thresholds, size, compiled, window)
+    np.testing.assert_array_equal(masks, expected[:, :, window[0], window[1]])
+    np.testing.assert_array_equal(areas, expected.sum(axis=(2, 3)))
 
 
 @pytest.mark.parametrize("shape,size", [((7, 7), (113, 97)), ((5, 9), (40, 12)),
@@ -220,7 +231,9 @@ def test_masks_equal_pils_for_other_sizes(shape, size):
     thresholds = thresholds.astype(np.float32)
     expected = pil_masks(maps, thresholds, size)
     for compiled in (True, False):
-        np.testing.assert_array_equal(engine_masks(maps, thresholds, size, compiled), expected)
+        masks, areas = engine_masks(maps, thresholds, size, compiled)
+        np.testing.assert_array_equal(masks, expected)
+        np.testing.assert_array_equal(areas, expected.sum(axis=(2, 3)))
 
 
 def test_threshold_bound_decides_float32_rounding_exactly():

@@ -9,10 +9,10 @@ sequence of float64 operations as :func:`lce.dissect.resize.block_values` -- num
 without fast-math, so LLVM neither reorders nor fuses them -- so both count the same pixels (tested
 against each other and against PIL).
 
-Units are spread over threads (``prange``, one parallel region per batch: on a busy machine every
-region waits for its slowest thread), so each thread writes only its own units' rows and no
-counter is shared; the batch's pixel kinds are passed in the smallest integer type, so that all
-its images' kinds stay in cache while every unit meets them.
+Threads take disjoint ranges of units (:class:`lce.dissect.tally.IoUTally` runs one call per
+thread; the loops release the GIL), so each writes only its own units' rows and no counter is
+shared; the batch's pixel kinds come in the smallest integer type, so that all its images' kinds
+stay in cache while every unit meets them.
 """
 
 from __future__ import annotations
@@ -62,37 +62,23 @@ def pair_counts(values, threshold, bound, kind, row_start, row_size, row_taps, r
     return area
 
 
-@numba.njit(parallel=True, cache=True, nogil=True)
-def fired_per_kind_cpu(maps, thresholds, limit, pair_image, pair_unit, kind, row_start, row_size,
-                       row_taps, row_weight, col_start, col_size, col_taps, col_weight,
-                       out):  # pragma: no cover
-    """``out[f, k]`` = fired pixels of kind k of pair f (``out`` zeroed by the caller)."""
-    for f in numba.prange(len(pair_image)):
-        image, unit = pair_image[f], pair_unit[f]
-        across = np.empty((row_taps.shape[1], col_weight.shape[1]))
-        pair_counts(maps[image, unit], thresholds[unit], limit[unit], kind[image], row_start,
-                    row_size, row_taps, row_weight, col_start, col_size, col_taps, col_weight,
-                    across, out[f])
-
-
-@numba.njit(parallel=True, cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True)
 def tally_batch_cpu(maps, thresholds, limit, kind, n_kinds, entry_kind, entry_column,
                     category_of, present, row_start, row_size, row_taps, row_weight,
                     col_start, col_size, col_taps, col_weight,
-                    intersection, area_lite, area_netdissect):  # pragma: no cover
+                    intersection, area_lite, area_netdissect, units):  # pragma: no cover
     """Add a batch to the tallies: maps (B, C, h, w) float32, thresholds (C,) float32 and
     limit (C,) float64; per image its pixel kinds (B, H, W) and its (kind, concept column)
     entries (B, E) (padding: the spare column), ``category_of`` per column, ``present`` (B,
-    n_cat). Adds to intersection (C, K + 1), area_lite and area_netdissect (C, n_cat)."""
-    n_images, n_units = maps.shape[:2]
+    n_cat). Adds to the rows ``units`` = (first, stop) of intersection (C, K + 1), area_lite and
+    area_netdissect (C, n_cat)."""
+    n_images = maps.shape[0]
     n_cat = area_lite.shape[1]
-    # scratch space per unit, allocated once: allocating in the loop costs more than the work
-    all_counts = np.zeros((n_units, n_kinds), dtype=np.int64)
-    all_touched = np.zeros((n_units, n_cat + 1), dtype=np.bool_)
-    all_across = np.empty((n_units, row_taps.shape[1], col_weight.shape[1]))
-    for unit in numba.prange(n_units):  # one parallel region per batch
+    counts = np.zeros(n_kinds, dtype=np.int64)
+    touched = np.zeros(n_cat + 1, dtype=np.bool_)
+    across = np.empty((row_taps.shape[1], col_weight.shape[1]))
+    for unit in range(units[0], units[1]):
         threshold, bound = thresholds[unit], limit[unit]
-        counts, touched, across = all_counts[unit], all_touched[unit], all_across[unit]
         for image in range(n_images):
             values = maps[image, unit]
             if values.max() <= threshold:

@@ -29,7 +29,9 @@ compute device), for a whole batch of images at once.
 
 from __future__ import annotations
 
-import numba
+from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+
 import numpy as np
 import torch
 
@@ -74,18 +76,10 @@ class IoUTally:
         batch = _BatchConcepts(concepts, n_concepts, device)
         self.concept_area.index_add_(0, batch.columns, batch.areas)
         if compiled if compiled is not None else device.type == "cpu":
-            from lce.dissect.kernel import tally_batch_cpu
-
-            _use_torch_threads()
-            tally_batch_cpu(
-                maps.numpy(), self.thresholds.numpy(), self.limit.numpy(),
-                _kernel_kinds(batch, size), batch.n_kinds,
-                batch.entry_kind.numpy(), batch.entry_column.numpy(), self.category_of.numpy(),
-                batch.present.numpy(), *_axes(maps.shape[2:], size), self.intersection.numpy(),
-                self.area_lite.numpy(), self.area_netdissect.numpy())
+            self._add_compiled(maps, batch, size)
             return
         pair_image, pair_unit, per_kind = fired_per_kind(maps, self.thresholds, self.limit,
-                                                         batch, size, compiled=False)
+                                                         batch, size)
         if pair_image.numel() == 0:
             return
         area = per_kind.sum(dim=1)
@@ -99,6 +93,25 @@ class IoUTally:
         self.area_lite.index_add_(0, pair_unit, area[:, None] * (touched[:, :n_cat] > 0))
         self.area_netdissect.index_add_(0, pair_unit,
                                         area[:, None] * batch.present[pair_image])
+
+    def _add_compiled(self, maps: torch.Tensor, batch: _BatchConcepts, size) -> None:
+        """The batch through :func:`lce.dissect.kernel.tally_batch_cpu`, its units split over
+        torch's number of intra-op threads."""
+        from lce.dissect.kernel import tally_batch_cpu
+
+        args = (maps.numpy(), self.thresholds.numpy(), self.limit.numpy(),
+                _kernel_kinds(batch, size), batch.n_kinds, batch.entry_kind.numpy(),
+                batch.entry_column.numpy(), self.category_of.numpy(), batch.present.numpy(),
+                *_axes(maps.shape[2:], size), self.intersection.numpy(), self.area_lite.numpy(),
+                self.area_netdissect.numpy())
+        n_units, n_threads = maps.shape[1], max(1, torch.get_num_threads())
+        bounds = np.linspace(0, n_units, n_threads + 1).astype(np.int64)
+        ranges = [np.array(r) for r in zip(bounds[:-1], bounds[1:], strict=True) if r[1] > r[0]]
+        if len(ranges) == 1:
+            tally_batch_cpu(*args, ranges[0])
+            return
+        for job in [_threads(len(ranges)).submit(tally_batch_cpu, *args, r) for r in ranges]:
+            job.result()
 
     def counts(self, denominator: str = "netdissect") -> tuple[np.ndarray, np.ndarray]:
         """(intersection, union) as int64 arrays (units x concepts)."""
@@ -155,9 +168,10 @@ def _kernel_kinds(batch: _BatchConcepts, size) -> np.ndarray:
     return kind
 
 
-def _use_torch_threads() -> None:
-    """Run the compiled loops on as many threads as torch's intra-op setting."""
-    numba.set_num_threads(min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+@lru_cache(maxsize=4)
+def _threads(n: int) -> ThreadPoolExecutor:
+    """A pool of ``n`` threads for the compiled loops (kept: starting threads per batch costs)."""
+    return ThreadPoolExecutor(n, thread_name_prefix="lce-tally")
 
 
 def _block_pixels(rows, cols, size: tuple[int, int]) -> np.ndarray:
@@ -173,33 +187,22 @@ def _block_pixels(rows, cols, size: tuple[int, int]) -> np.ndarray:
 
 
 def fired_per_kind(maps: torch.Tensor, thresholds: torch.Tensor, limit: torch.Tensor,
-                   batch: _BatchConcepts, size: tuple[int, int], compiled: bool | None = None):
-    """For every pair (image, unit) that can fire: its fired pixels per kind of its image.
+                   batch: _BatchConcepts, size: tuple[int, int]):
+    """For every pair (image, unit) that can fire: its fired pixels per kind of its image, by
+    tensor operations on the maps' device (the CPU runs :mod:`lce.dissect.kernel` instead).
 
     Returns ``(pair_image, pair_unit, per_kind)``, per_kind (F, n_kinds) int64. ``maps`` are
     (B, units, h, w); a pixel fires when PIL's resized value exceeds T_u (``limit``: its float64
-    rounding boundary). The blocks are evaluated by the compiled CPU loop
-    (:mod:`lce.dissect.kernel`) when ``compiled`` (default: on the CPU), else by tensor
-    operations on the maps' device; both count the same pixels.
+    rounding boundary).
     """
     device = maps.device
-    n_images, n_units, h, w = maps.shape
+    h, w = maps.shape[2:]
     rows, cols = taps(h, size[0]), taps(w, size[1])
     pair_image, pair_unit = torch.nonzero(maps.flatten(2).amax(dim=2) > thresholds,
                                           as_tuple=True)
     if pair_image.numel() == 0:
         return pair_image, pair_unit, torch.zeros((0, batch.n_kinds), dtype=torch.long,
                                                   device=device)
-    if compiled if compiled is not None else device.type == "cpu":
-        from lce.dissect.kernel import fired_per_kind_cpu
-
-        per_kind = np.zeros((pair_image.numel(), batch.n_kinds), dtype=np.int64)
-        _use_torch_threads()
-        fired_per_kind_cpu(
-            maps.cpu().numpy(), thresholds.cpu().numpy(), limit.cpu().numpy(),
-            pair_image.cpu().numpy(), pair_unit.cpu().numpy(),
-            _kernel_kinds(batch, size), *_axes((h, w), size), per_kind)
-        return pair_image, pair_unit, torch.from_numpy(per_kind).to(device)
     reads_r = torch.from_numpy(rows.group_reads).to(device).float()
     reads_c = torch.from_numpy(cols.group_reads).to(device).float()
     hot = (maps[pair_image, pair_unit] > thresholds[pair_unit, None, None]).float()
