@@ -65,8 +65,13 @@ STABLE = ("data/probe", "data/probe-cache", "data/models/", "data/dissect/", "da
           "data/analysis")
 
 
+def _search_path() -> str:
+    """PATH and the directories Debian puts the daemons in (not on every PATH)."""
+    return os.pathsep.join([cli_env()["PATH"], "/usr/sbin", "/sbin"])
+
+
 def _missing_binaries() -> list[str]:
-    return [name for name in BINARIES if shutil.which(name) is None]
+    return [name for name in BINARIES if shutil.which(name, path=_search_path()) is None]
 
 
 def _process_table() -> dict[int, int]:
@@ -124,7 +129,7 @@ class LocalSlurm:
     def __init__(self, root: Path):
         self.root = root
         self.conf = root / "slurm.conf"
-        self.env = cli_env(SLURM_CONF=str(self.conf))
+        self.env = cli_env(SLURM_CONF=str(self.conf), PATH=_search_path())
         self.daemons: list[subprocess.Popen] = []
 
     def _config(self) -> str:
@@ -190,7 +195,8 @@ PartitionName=debug Nodes=ALL Default=YES MaxTime=INFINITE State=UP
             (self.root / sub).mkdir()
         self.conf.write_text(self._config())
         key = self.root / "munge.key"
-        subprocess.run(["mungekey", "--create", f"--keyfile={key}", "--force"], check=True)
+        subprocess.run(["mungekey", "--create", f"--keyfile={key}", "--force"], check=True,
+                       env=self.env)
         self._start("munged", "--foreground", "--force", f"--socket={self.root}/munge.socket",
                     f"--key-file={key}", f"--pid-file={self.root}/munged.pid",
                     f"--log-file={self.root}/munged.log", f"--seed-file={self.root}/munged.seed")
