@@ -35,7 +35,8 @@ from lce.analysis.embedding import cluster
 from lce.analysis.matrix import ConceptMatrix, normalised
 from lce.analysis.stats import kmeans_stack, ranks
 
-CHUNK = 200          # replicates drawn per batch: bounds memory for large populations
+CHUNK = 200          # replicates drawn per batch at most
+BATCH_CELLS = 2**24  # and at most this many matrix cells (128 MiB of floats) in one batch
 LEVEL = 0.95         # the intervals' coverage
 
 
@@ -159,8 +160,11 @@ def bootstrap(matrix: ConceptMatrix, totals: np.ndarray, loadings: np.ndarray,
     coassignment = np.zeros((n_models, n_models))
     alone = np.zeros(n_models)
     coords = []
-    for start in range(0, replicates, CHUNK):
-        size = min(CHUNK, replicates - start)
+    # a batch holds its counts (models x concepts) and k-means' 10 runs (models x models each)
+    cells = n_models * max(matrix.counts.shape[1] + 1, 10 * n_models)
+    chunk = max(1, min(CHUNK, BATCH_CELLS // cells))
+    for start in range(0, replicates, chunk):
+        size = min(chunk, replicates - start)
         counts = rng.multinomial(totals, pvals, size=(size, n_models))[..., :-1].astype(float)
         values = normalised(counts, divisor, normalise)
         aligned, full = aligned_coordinates(values, loadings)

@@ -98,17 +98,22 @@ def kmeans_stack(stack: np.ndarray, k: int, seed: int, n_init: int = 10,
     sq = (x**2).sum(axis=2)
     centres = _greedy_kmeans_plus_plus(x, k, rng)
     labels = np.full((m, n), -1)
+    active = rows                       # runs whose labels still change
     for _ in range(max_iter):
-        d2 = sq[:, :, None] - 2 * x @ centres.transpose(0, 2, 1) + (centres**2).sum(axis=2)[:, None]
+        xs, cs = x[active], centres[active]
+        d2 = sq[active][:, :, None] - 2 * xs @ cs.transpose(0, 2, 1) \
+            + (cs**2).sum(axis=2)[:, None]
         new = d2.argmin(axis=2)
-        if np.array_equal(new, labels):
+        moved = (new != labels[active]).any(axis=1)
+        if not moved.any():
             break
-        labels = new
-        members = (labels[:, :, None] == np.arange(k)).astype(float)   # one-hot (m, n, k)
+        active, new, xs, cs = active[moved], new[moved], xs[moved], cs[moved]
+        labels[active] = new
+        members = (new[:, :, None] == np.arange(k)).astype(float)      # one-hot (runs, n, k)
         counts = members.sum(axis=1)
         filled = counts > 0                                             # an empty cluster keeps
-        means = (members.transpose(0, 2, 1) @ x) / np.maximum(counts, 1)[:, :, None]  # its centre
-        centres = np.where(filled[:, :, None], means, centres)
+        means = (members.transpose(0, 2, 1) @ xs) / np.maximum(counts, 1)[:, :, None]  # its centre
+        centres[active] = np.where(filled[:, :, None], means, cs)
     inertias = ((x - centres[rows[:, None], labels]) ** 2).sum(axis=(1, 2)).reshape(-1, n_init)
     best = np.zeros(len(inertias), dtype=int)
     for run in range(1, n_init):   # the first run within 1e-12 of the best, as a sequential loop
