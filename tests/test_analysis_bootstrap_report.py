@@ -30,3 +30,5 @@ def test_report_draws_coassignment_and_intervals(con, tmp_path):
     assert "40 replicates" in with_bootstrap and "<th>stability</th>" in with_bootstrap
     assert with_bootstrap.count("<svg") == without.count("<svg") + 2
     assert "No bootstrap (analysis.bootstrap = 0)" in without
+    assert "Strongest benchmark correlations, with 95% bootstrap intervals" in with_bootstrap
+    assert "Strongest benchmark correlations" not in without

@@ -116,7 +116,24 @@ def _uncertainty(result: LCEAnalysis, names, ratios) -> str:
                                      ratios),
         "</figure><figure>",
         figures.coassignment_matrix(names, b.coassignment, result.categories),
-        "</figure></div>"])
+        "</figure></div>", _correlation_intervals(result)])
+
+
+def _correlation_intervals(result: LCEAnalysis, top: int = 12) -> str:
+    """The strongest benchmark correlations with their p-values and bootstrap intervals."""
+    rows = [r for r in result.bootstrap.correlation_rows(result.benchmark_correlations)
+            if r[4] is not None and r[8] is not None]
+    if not rows:
+        return ""
+    rows = sorted(rows, key=lambda r: (-abs(r[4]), r[2], r[0]))[:top]
+    return ("<h3>Strongest benchmark correlations, with 95% bootstrap intervals</h3>"
+            "<p class='note'>The intervals show how far the embedding's own noise (the units "
+            "each model happened to have) moves a correlation; the p-values are about the "
+            "models sampled.</p>"
+            + _table(["variable", "component", "n", "pearson r", "p", "r low", "r high",
+                      "spearman rho", "p", "rho low", "rho high"],
+                     [(r[2], f"PC{r[0]}", r[3], r[4], r[5], r[8], r[9], r[6], r[7], r[10],
+                       r[11]) for r in rows]))
 
 
 def _exemplars(con, result: LCEAnalysis, settings: ReportSettings) -> str:
