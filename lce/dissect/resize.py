@@ -7,7 +7,11 @@ edge windows clipped and renormalised. PIL's arithmetic is matched exactly, beca
 value lands one float32 ulp above or below the threshold flips the mask: the coefficients are
 computed in float64 as ``precompute_coeffs`` computes them, each output is a float64 sum of
 ``float64(weight) * float64(value)`` in ascending source order, and the result is rounded to
-float32 after each pass -- columns (horizontal) first, then rows.
+float32 after each pass -- columns (horizontal) first, then rows. That is the order of PIL's
+``ImagingResampleInner`` and what Pillow 13 does whenever the rows grow or keep their number -- the
+dissection's case, maps upsampled to the masks (tested against PIL). For some resizes that shrink
+the rows (always when the columns grow at the same time) Pillow 13 was seen to do the rows pass
+first, so there the two can differ by a float32 ulp.
 
 It is separable: along each axis an output index reads a few source indices ("taps") with fixed
 weights. Consecutive output indices that read the same taps form a *group*; an output block
