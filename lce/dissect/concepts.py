@@ -96,36 +96,18 @@ def image_concepts(segmentation: dict[str, np.ndarray], image_level: set[str],
     known = index.numbers[occurs[index.numbers] > 0]
     known = known[~np.isin(index.columns(known), image_columns)]  # already the whole image
     columns = np.union1d(index.columns(known), image_columns).astype(np.int64)
+    from lce.dissect.kernel import pixel_kinds
+
     # digit of a plane's pixel: 1 + position of its concept in ``known``, 0 for no concept
     lookup = np.zeros(len(occurs), dtype=np.int64)
     lookup[known] = np.arange(1, len(known) + 1)
-    digits = lookup[labels]
-    kind, first = pixel_kinds(digits, len(known) + 1)
+    kind, first = pixel_kinds(labels, lookup, len(known) + 1)
+    digits = lookup[labels[:, first]]  # the digits of one pixel of each kind
     kinds = np.zeros((len(first), len(columns)), dtype=bool)
     kinds[:, np.searchsorted(columns, image_columns)] = True
     position = np.searchsorted(columns, index.columns(known))  # digit - 1 -> kinds column
-    for plane in digits[:, first]:
+    for plane in digits:
         rows = np.flatnonzero(plane)
         kinds[rows, position[plane[rows] - 1]] = True
     counts = np.bincount(kind, minlength=len(first))
     return ImageConcepts(columns, present, counts @ kinds.astype(np.int64), kind, kinds)
-
-
-def pixel_kinds(digits: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
-    """(kind of each pixel, one pixel of each kind) for digit planes (planes, P) in [0, base).
-
-    Kinds are numbered plane by plane -- (kind so far) * base + digit, renumbered densely after
-    each plane -- so the keys stay below P * base whatever the number of planes, and no sort is
-    needed.
-    """
-    n_pixels = digits.shape[1]
-    kind, n_kinds = np.zeros(n_pixels, dtype=np.int64), 1 if n_pixels else 0
-    for plane in digits:
-        key = kind * base + plane
-        seen = np.zeros(n_kinds * base, dtype=bool)
-        seen[key] = True
-        renumber = np.cumsum(seen) - 1
-        kind, n_kinds = renumber[key], int(renumber[-1]) + 1
-    first = np.zeros(n_kinds, dtype=np.int64)
-    first[kind] = np.arange(n_pixels)  # any pixel of a kind represents it
-    return kind, first

@@ -101,3 +101,30 @@ def tally_batch_cpu(maps, thresholds, limit, kind, n_kinds, entry_kind, entry_co
                     area_lite[unit, k] += area
                 if present[image, k]:
                     area_netdissect[unit, k] += area
+
+
+@numba.njit(cache=True, nogil=True)
+def pixel_kinds(labels, lookup, base):  # pragma: no cover
+    """(kind of each pixel, one pixel of each kind) for label planes (planes, P), a pixel's
+    digit on a plane being ``lookup[label]`` in [0, base).
+
+    Kinds are numbered plane by plane -- (kind so far) * base + digit, renumbered in order of
+    appearance after each plane -- so the keys stay below P * base whatever the number of planes.
+    """
+    n_planes, n_pixels = labels.shape
+    kind = np.zeros(n_pixels, dtype=np.int64)
+    n_kinds = 1 if n_pixels else 0
+    for j in range(n_planes):
+        table = np.full(n_kinds * base, -1, dtype=np.int64)
+        found = 0
+        for p in range(n_pixels):
+            key = kind[p] * base + lookup[labels[j, p]]
+            if table[key] < 0:
+                table[key] = found
+                found += 1
+            kind[p] = table[key]
+        n_kinds = found
+    first = np.zeros(n_kinds, dtype=np.int64)
+    for p in range(n_pixels):
+        first[kind[p]] = p  # any pixel of a kind represents it
+    return kind, first
