@@ -19,9 +19,9 @@ on disk), so that the timed runs measure the engine, not the compiler.
 
 Against NetDissect-Lite, the tool users compare with, ``bench_vs_netdissect_lite.py`` runs the
 unmodified Lite tally on the engine's activations of the default model (1,280 units, 300 probe
-images): on the development machine (shared with other jobs) the engine's tally was 23.9x
-faster at one thread (29.0x in CPU seconds) and 27.9x at two, with identical labels and IoUs, and
-40x on a Broden-format set with labels above 255 (docs/SCALING.md, section 1).
+images): on the development machine (shared with other jobs) the engine's tally was 24-30x
+faster at one thread and 25-28x at two (28-29x in CPU seconds), with identical labels and IoUs,
+and 40-50x on a Broden-format set with labels above 255 (docs/SCALING.md, section 1).
 
 The probe is generated on the fly (seeded per image: blocky label regions on several planes),
 so it costs no disk and no memory that grows with its size -- what is measured is the engine.
