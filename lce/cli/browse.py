@@ -1,4 +1,4 @@
-"""``lce models|concepts|units|compare``: the canned analyses of ``warehouse/analyses.sql``.
+"""``lce models|concepts|units|compare``: the canned analyses of ``lce/warehouse/sql/analyses.sql``.
 
 Plain SQL over a read-only connection: these answer in well under a second on a large
 warehouse and import nothing heavy.
