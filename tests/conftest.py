@@ -84,3 +84,17 @@ def warehouse_db(tiny_probe, dissection_results, tmp_path_factory) -> Path:
 
     path = tmp_path_factory.mktemp("wh") / "lce.duckdb"
     return build_warehouse(path, BrodenProbe(tiny_probe), "tiny", dissection_results)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    """A read-only connection to the planted warehouse of ``tests/lce_fixtures.py`` (known
+    categories), shared by the analysis and report tests of a module."""
+    import duckdb
+
+    from tests.lce_fixtures import planted_warehouse
+
+    con = duckdb.connect(str(planted_warehouse(tmp_path_factory.mktemp("planted"))),
+                         read_only=True)
+    yield con
+    con.close()

@@ -1,20 +1,9 @@
 """The report with unit-bootstrap results: the co-assignment matrix and the coordinate
 intervals are drawn when ``analysis.bootstrap`` > 0, and a note says so when it is 0."""
 
-import duckdb
-import pytest
 
 from lce.analysis.run import AnalysisOptions
 from lce.report.page import ReportSettings, build_report
-from tests.lce_fixtures import planted_warehouse
-
-
-@pytest.fixture(scope="module")
-def con(tmp_path_factory):
-    con = duckdb.connect(str(planted_warehouse(tmp_path_factory.mktemp("report"))),
-                         read_only=True)
-    yield con
-    con.close()
 
 
 def page(con, out, replicates):
@@ -22,9 +11,9 @@ def page(con, out, replicates):
     return build_report(con, options, out, ReportSettings(exemplar_units=0)).read_text()
 
 
-def test_report_draws_coassignment_and_intervals(con, tmp_path):
-    with_bootstrap = page(con, tmp_path / "a", 40)
-    without = page(con, tmp_path / "b", 0)
+def test_report_draws_coassignment_and_intervals(planted, tmp_path):
+    with_bootstrap = page(planted, tmp_path / "a", 40)
+    without = page(planted, tmp_path / "b", 0)
     assert "co-assignment over bootstrap replicates" in with_bootstrap
     assert "coordinates with 95% bootstrap intervals" in with_bootstrap
     assert "40 replicates" in with_bootstrap and "<th>stability</th>" in with_bootstrap

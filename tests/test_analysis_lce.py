@@ -12,7 +12,7 @@ from lce.analysis.run import AnalysisOptions, run_analysis
 from lce.errors import LCEError
 from lce.warehouse.importers import read_profiles
 from lce.warehouse.ingest import edit_atomically, insert_profiles
-from tests.lce_fixtures import GROUPS, planted_warehouse
+from tests.lce_fixtures import GROUPS
 
 HAND_MADE = """,name,unit,iou,label,category
 0,A(R),0,0.1,dog,object
@@ -35,14 +35,6 @@ def hand_made(tmp_path_factory):
     profiles = read_profiles(root / "p.csv", "mustapha")
     edit_atomically(root / "lce.duckdb", lambda con: insert_profiles(con, profiles))
     con = duckdb.connect(str(root / "lce.duckdb"), read_only=True)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def planted(tmp_path_factory):
-    con = duckdb.connect(str(planted_warehouse(tmp_path_factory.mktemp("planted"))),
-                         read_only=True)
     yield con
     con.close()
 
