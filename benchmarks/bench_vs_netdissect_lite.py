@@ -22,7 +22,7 @@ Two cases, each dissected by both with the engine's captured activations and exa
 2. ``broden-like``: a Broden-format set written here -- label numbers above 255 (masks use the G
    byte), four part planes, images missing categories, scene and texture labels -- with no label
    on two planes at one pixel (Lite counts such a pixel twice, the engine once: a known, intended
-   difference, tested in ``tests/test_dissect_lite.py``).
+   difference, tested in ``tests/dissect/test_dissect_lite.py``).
 
 For every (unit, concept) it compares I, G, A and IoU, and the best label of every unit, then
 times the two tallies alternately (``--repeats`` each, per thread count: torch's intra-op threads

@@ -2,32 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data"
-
-
-def cli_env(**extra) -> dict[str, str]:
-    """Environment for subprocesses: this checkout's code first, the venv's tools on PATH."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    env["DVC_NO_ANALYTICS"] = "1"
-    env.update(extra)
-    return env
-
-
-def run_lce(*args: str, stdin: str | None = None, cwd: Path | None = None,
-            **env) -> subprocess.CompletedProcess:
-    """Run ``python -m lce ARGS`` as a user would and capture its output."""
-    return subprocess.run([sys.executable, "-m", "lce", *args], input=stdin, text=True,
-                          capture_output=True, cwd=cwd, env=cli_env(**env), timeout=120)
+from tests.support.cli import SHARED_DATA
 
 
 @pytest.fixture(scope="session")
@@ -88,11 +67,11 @@ def warehouse_db(tiny_probe, dissection_results, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def planted(tmp_path_factory):
-    """A read-only connection to the planted warehouse of ``tests/lce_fixtures.py`` (known
+    """A read-only connection to the planted warehouse of ``tests/support/warehouse.py`` (known
     categories), shared by the analysis and report tests of a module."""
     import duckdb
 
-    from tests.lce_fixtures import planted_warehouse
+    from tests.support.warehouse import planted_warehouse
 
     con = duckdb.connect(str(planted_warehouse(tmp_path_factory.mktemp("planted"))),
                          read_only=True)

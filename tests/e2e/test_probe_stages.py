@@ -1,0 +1,52 @@
+"""The probe stages under real DVC: outputs, byte-identical regeneration, one-line errors."""
+
+import copy
+
+import numpy as np
+import pytest
+import yaml
+
+from lce.probe import open_probe
+from lce.probe.training import load_training_split
+from tests.support.project import TINY_PARAMS, copy_project, dvc
+
+PARAMS = copy.deepcopy(TINY_PARAMS)
+PARAMS["probe"].update({"n_images": 6, "train_images": 8, "train_image_size": 32})
+STAGES = ("probe", "probe-cache", "probe-train")
+
+
+def out_hashes(project) -> dict[str, str]:
+    lock = yaml.safe_load((project / "dvc.lock").read_text())["stages"]
+    return {stage: lock[stage]["outs"][0]["md5"] for stage in STAGES}
+
+
+@pytest.mark.slow
+def test_probe_stages_build_and_rebuild_byte_identically(tmp_path):
+    project = copy_project(tmp_path / "project", PARAMS)
+    first = dvc("repro", *STAGES, cwd=project)
+    assert first.returncode == 0, first.stdout + first.stderr
+    probe = open_probe(project / "data/probe", project / "data/probe-cache")
+    assert len(probe) == 6 and len(probe.concept_totals) == len(probe.concepts)
+    split = load_training_split(project / "data/probe-train")
+    assert split.images.shape == (8, 32, 32, 3)
+    assert isinstance(split.images, np.memmap) and split.images.any()
+    assert set(split.scene.tolist()) <= set(range(len(split.scene_names)))
+    hashes = out_hashes(project)
+
+    forced = dvc("repro", "--force", *STAGES, cwd=project)
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    assert out_hashes(project) == hashes  # same params -> byte-identical artifacts
+
+    unchanged = dvc("repro", *STAGES, cwd=project)
+    assert "Running stage" not in unchanged.stdout
+
+
+@pytest.mark.slow
+def test_bad_probe_params_fail_with_one_line(tmp_path):
+    params = copy.deepcopy(PARAMS)
+    params["probe"]["objects"] = ["unicorn"]
+    project = copy_project(tmp_path / "project", params)
+    result = dvc("repro", "probe", cwd=project, check=False)
+    assert result.returncode != 0
+    assert "Error: params.yaml: probe.objects: unknown name 'unicorn'" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
