@@ -80,19 +80,12 @@ class ProbeParams:
     materials: tuple = ()
     colors: tuple = ()
     scenes: tuple = ()
-    # the labelled training split of the same visual domain (stage `probe-train`)
-    train_images: int = 500
-    train_image_size: int = 112
 
     def validate(self, path=PARAMS_FILE) -> ProbeParams:
         if self.n_images < 1:
             raise LCEError(f"{path}: probe.n_images: must be at least 1")
         if self.image_size < 32 or self.image_size % 2:
             raise LCEError(f"{path}: probe.image_size: must be an even number >= 32")
-        if self.train_images < 1:
-            raise LCEError(f"{path}: probe.train_images: must be at least 1")
-        if self.train_image_size < 32 or self.train_image_size % 2:
-            raise LCEError(f"{path}: probe.train_image_size: must be an even number >= 32")
         for key in ("categories", "objects", "materials", "colors", "scenes"):
             if not all(isinstance(name, str) for name in getattr(self, key)):
                 raise LCEError(f"{path}: probe.{key}: expected a list of names")

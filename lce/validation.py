@@ -103,8 +103,7 @@ def validate_params(params: dict, path=PARAMS_FILE) -> dict[str, Any]:
     from lce.zoo.registry import get_spec
 
     views = check_params(params, path)
-    for training in (False, True):
-        config_from_params(views["probe"], training=training)
+    config_from_params(views["probe"])
     for key, entry in views["fetch"].items():
         try:
             get_spec(entry.zoo)

@@ -254,14 +254,11 @@ def generate_training_split(config: SyntheticConfig, on_image=None) -> TrainingS
     return TrainingSplit(images, scenes, objects, tuple(table["scene"]), object_names)
 
 
-def config_from_params(params, training: bool = False) -> SyntheticConfig:
-    """The generator configuration of a ``probe:`` params section (:class:`ProbeParams`).
-
-    ``training`` selects the training split's own image count and size; empty lists mean "all".
-    """
+def config_from_params(params) -> SyntheticConfig:
+    """The generator configuration of a ``probe:`` params section (:class:`ProbeParams`); empty
+    lists mean "all"."""
     config = SyntheticConfig(
-        n_images=params.train_images if training else params.n_images,
-        image_size=params.train_image_size if training else params.image_size,
+        n_images=params.n_images, image_size=params.image_size,
         seed=params.seed, max_objects=params.max_objects,
         categories=tuple(params.categories) or CATEGORIES, objects=tuple(params.objects),
         materials=tuple(params.materials), colors=tuple(params.colors),

@@ -16,7 +16,7 @@ from tests.support.project import MODELS, TRAIN_RUNS, tiny_params
 def lab_graph(**extra):
     """Models a and b fetched, c trained here; x is a training run no model uses."""
     graph = {
-        "probe": (), "probe-cache": ("probe",), "probe-train": (),
+        "probe": (), "probe-cache": ("probe",),
         "fetch@a": (), "fetch@b": (), "train@c": (), "train@x": (),
         "dissect@a": ("probe", "probe-cache", "fetch@a"),
         "dissect@b": ("probe", "probe-cache", "fetch@b"),
@@ -33,7 +33,7 @@ def lab_graph(**extra):
 
 def test_each_model_gets_its_own_branch_and_the_rest_is_shared_or_combining():
     plan = plan_jobs(lab_graph(), {"dissect", "bench"})
-    assert plan.prep == ("probe", "probe-cache", "probe-train")
+    assert plan.prep == ("probe", "probe-cache")
     assert plan.tasks == (
         Task("model", "a", ("dissect@a", "bench@a"), ("fetch@a", "dissect@a", "bench@a")),
         Task("model", "b", ("dissect@b", "bench@b"), ("fetch@b", "dissect@b", "bench@b")),

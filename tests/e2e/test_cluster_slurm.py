@@ -48,7 +48,7 @@ from tests.support.project import (
 pytestmark = pytest.mark.slow
 
 BINARIES = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "squeue", "scancel", "sinfo")
-SHARED_STAGES = {"params", "probe", "probe-cache", "probe-train"}
+SHARED_STAGES = {"params", "probe", "probe-cache"}
 COMBINING_STAGES = {"analyze", "study", "warehouse", "summary", "report"}
 CHANGED = MODELS[1]  # the model the second submission changes, whose task is cancelled
 JOB_OPTIONS = ("--gpus", "0", "--cpus", "1", "--mem", "100M", "--tmp", "0", "--time", "10",

@@ -40,7 +40,7 @@ UNITS_SQL = "select model, count(*) as n from units group by model order by mode
 EXPECTED_UNITS = ["model,n", *(f"{model},24" for model in MODELS)]
 WAREHOUSE = "warehouse/lce.duckdb"
 SHARED_STAGES = ("params", "probe", "probe-cache")  # what every model's stages depend on
-TRAINING_STAGES = (*(f"train@{run}" for run in TRAIN_RUNS), "study", "probe-train")
+TRAINING_STAGES = (*(f"train@{run}" for run in TRAIN_RUNS), "study")
 # what is left for an integrator: the stages that combine every model's results
 COMBINING_STAGES = {"analyze", "warehouse", "summary", "report"}
 

@@ -14,7 +14,6 @@ from lce.probe.synthetic import (
     generate,
     generate_training_split,
 )
-from lce.probe.training import load_training_split, write_training_split
 
 
 @pytest.fixture(scope="module")
@@ -109,27 +108,15 @@ def test_training_split_labels_and_artifact_round_trip(tmp_path):
     again = generate_training_split(config)
     np.testing.assert_array_equal(again.images, split.images)
 
-    loaded = load_training_split(write_training_split(tmp_path / "train", split))
-    np.testing.assert_array_equal(loaded.images, split.images)
-    np.testing.assert_array_equal(loaded.scene, split.scene)
-    np.testing.assert_array_equal(loaded.object, split.object)
-    assert (loaded.scene_names, loaded.object_names) == (split.scene_names, split.object_names)
-    with pytest.raises(LCEError, match="labels.parquet: file not found"):
-        (tmp_path / "train/labels.parquet").unlink()
-        load_training_split(tmp_path / "train")
-
 
 def test_params_section_drives_the_generator():
     from lce.params import probe_params
     from lce.probe.synthetic import config_from_params
 
-    params = probe_params({"probe": {"n_images": 5, "image_size": 64, "scenes": ["sky"],
-                                     "train_images": 7, "train_image_size": 32}})
+    params = probe_params({"probe": {"n_images": 5, "image_size": 64, "scenes": ["sky"]}})
     assert config_from_params(params).scenes == ("sky",)
     assert config_from_params(params).categories == ("color", "object", "part", "material",
                                                      "scene", "texture")
-    training = config_from_params(params, training=True)
-    assert (training.n_images, training.image_size) == (7, 32)
     bad = probe_params({"probe": {"materials": ["plastic"]}})
     with pytest.raises(LCEError, match=r"params.yaml: probe.materials: unknown name 'plastic'"):
         config_from_params(bad)

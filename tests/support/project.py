@@ -19,8 +19,7 @@ import yaml
 from tests.support.cli import REPO, cli_env
 
 TINY_PARAMS = {
-    "probe": {"name": "synthetic", "n_images": 8, "image_size": 64, "seed": 1, "max_objects": 2,
-              "train_images": 8, "train_image_size": 32},
+    "probe": {"name": "synthetic", "n_images": 8, "image_size": 64, "seed": 1, "max_objects": 2},
     "fetch": {"mobilenetv2-imagenet": {}, "mobilenetv2-random": {"seed": 0}},
     "models": {
         key: {"weights": f"data/models/{key}", "layers": ["features.14"]}
@@ -85,7 +84,7 @@ def tiny_params(models=MODELS, **overrides) -> dict:
     params.update(copy.deepcopy(TINY_PARAMS))
     params.update({
         "probe": {"name": "synthetic", "n_images": 6, "image_size": 64, "seed": 1,
-                  "max_objects": 2, "train_images": 8, "train_image_size": 32},
+                  "max_objects": 2},
         "fetch": {key: {"zoo": key} for key in models},
         "models": {key: {"weights": f"data/models/{key}", "layers": ["features.3"]}
                    for key in models},
