@@ -46,7 +46,8 @@ from lce.dissect.capture import LayerCapture, image_batches, to_input  # noqa: E
 from lce.dissect.concepts import ConceptIndex  # noqa: E402
 from lce.dissect.labels import label_units  # noqa: E402
 from lce.dissect.reference import reference_tally, unit_thresholds  # noqa: E402
-from lce.dissect.run import DissectConfig, dissect_model  # noqa: E402
+from lce.dissect.run import dissect_model  # noqa: E402
+from lce.params import DissectParams  # noqa: E402
 from lce.probe.broden import Concept  # noqa: E402
 
 PIXEL = ["color", "object", "part", "material"]
@@ -130,10 +131,10 @@ def speed(n_images: int) -> None:
     model = FakeMaps().eval()
     names = {n: c.name for n, c in probe.concepts.items()}
     index = ConceptIndex.from_probe(probe)
-    dissect_model(model, GeneratedProbe(4), ["layer4"], MEAN, STD, DissectConfig())  # compile
+    dissect_model(model, GeneratedProbe(4), ["layer4"], MEAN, STD, DissectParams())  # compile
     engine_seconds, results = {}, {}
     for null in (False, True):
-        config = DissectConfig(device="cpu", null_baseline=null)
+        config = DissectParams(device="cpu", null_baseline=null)
         start = time.perf_counter()
         dissection = dissect_model(model, probe, ["layer4"], MEAN, STD, config)
         engine_seconds[null] = time.perf_counter() - start
@@ -142,7 +143,7 @@ def speed(n_images: int) -> None:
               f"{engine_seconds[null]:.2f} s")
         print("  time split: " + ", ".join(f"{k} {v:.2f} s"
                                            for k, v in dissection.seconds.items()))
-    ref_seconds, thresholds, counts = reference_run(model, probe, "layer4", DissectConfig())
+    ref_seconds, thresholds, counts = reference_run(model, probe, "layer4", DissectParams())
     print(f"reference (no null baseline): {ref_seconds:.2f} s")
     for null in (False, True):
         print(f"speed ratio reference / engine {'with' if null else 'without'} null baseline: "
@@ -177,7 +178,7 @@ def peak_rss(model_name: str, n_images: int) -> None:
         model = FakeMaps()
     start = time.perf_counter()
     dissect_model(model.eval(), probe, ["layer4"], MEAN, STD,
-                  DissectConfig(device="cpu", batch_size=32))
+                  DissectParams(device="cpu", batch_size=32))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"{model_name} layer4, {n_images} images: peak RSS {peak_mb:.0f} MiB, "
           f"{time.perf_counter() - start:.1f} s")

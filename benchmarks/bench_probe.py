@@ -16,7 +16,7 @@ from pathlib import Path
 from lce.probe import open_probe
 from lce.probe.broden import BrodenProbe
 from lce.probe.cache import build_cache
-from lce.probe.synthetic import SyntheticConfig, generate
+from lce.probe.synthetic import SyntheticOptions, generate
 
 
 def timed(func):
@@ -41,7 +41,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root, cache = Path(tmp) / "probe", Path(tmp) / "cache"
-        config = SyntheticConfig(n_images=args.images, image_size=args.size, seed=0)
+        config = SyntheticOptions(n_images=args.images, image_size=args.size, seed=0)
         _, t_gen = timed(lambda: generate(root, config))
         probe = BrodenProbe(root)
         masks, t_png = timed(lambda: read_all(probe))

@@ -44,16 +44,17 @@ def main() -> None:
     import torch
     import torchvision
 
-    from lce.dissect.run import DissectConfig, dissect
+    from lce.dissect.run import dissect
+    from lce.params import DissectParams
     from lce.probe.broden import BrodenProbe
-    from lce.probe.synthetic import SyntheticConfig, generate
+    from lce.probe.synthetic import SyntheticOptions, generate
     from lce.zoo.loading import build_model
     from lce.zoo.registry import get_spec
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device cpu")
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
-        generate(Path(tmp) / "probe", SyntheticConfig(n_images=args.n_images,
+        generate(Path(tmp) / "probe", SyntheticOptions(n_images=args.n_images,
                                                       image_size=args.image_size, seed=0))
         probe = BrodenProbe(Path(tmp) / "probe")
         print(f"probe: {len(probe)} images at {args.image_size} px, generated in "
@@ -71,7 +72,7 @@ def main() -> None:
 
         start = time.perf_counter()
         profiles = dissect(mobilenet, probe, [args.layer], spec.mean, spec.std,
-                           DissectConfig(batch_size=args.batch_size, device="cpu"))
+                           DissectParams(batch_size=args.batch_size, device="cpu"))
         elapsed = time.perf_counter() - start
         units = len(profiles[args.layer])
         print(f"dissect MobileNetV2 {args.layer} ({units} units): {elapsed:.1f} s, "

@@ -123,6 +123,7 @@ class DissectParams:
     device: str = "auto"
     method: str = "netdissect"
     null_seed: int = 0
+    null_baseline: bool = True  # also tally each unit on shuffled images (null_iou)
     exemplars: int = 8
     concept_table: bool = True
     scratch: str = ""  # directory for the spilled activations; "" = the system's temp dir
@@ -228,7 +229,7 @@ class AnalysisParams:
     n_components: int = 3
     k: int = 0
     k_max: int = 10
-    method: str = "kmeans"
+    clustering: str = "kmeans"
     seed: int = 0
     bootstrap: int = 200   # unit-bootstrap replicates the report draws (lce.analysis.bootstrap)
 
@@ -236,8 +237,8 @@ class AnalysisParams:
         if self.normalise not in ("population", "compared", "raw", "proportion"):
             raise LCEError(f"{path}: analysis.normalise: must be population, compared, raw or "
                            "proportion")
-        if self.method not in ("kmeans", "agglomerative"):
-            raise LCEError(f"{path}: analysis.method: must be kmeans or agglomerative")
+        if self.clustering not in ("kmeans", "agglomerative"):
+            raise LCEError(f"{path}: analysis.clustering: must be kmeans or agglomerative")
         if self.k < 0 or self.k_max < 1 or self.n_components < 1:
             raise LCEError(f"{path}: analysis: k must be >= 0 (0 = elbow), k_max and "
                            "n_components >= 1")

@@ -28,12 +28,3 @@ def stage_main(func):
 
     return wrapper
 
-
-def pick_device(requested: str, key: str = "dissect.device") -> str:
-    import torch
-
-    if requested == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if requested == "cuda" and not torch.cuda.is_available():
-        raise LCEError(f"{key} is 'cuda' but no CUDA device is available")
-    return requested

@@ -9,12 +9,13 @@ from dataclasses import asdict
 from pathlib import Path
 
 from lce.bench.run import benchmark_scores
+from lce.devices import pick_device
 from lce.errors import LCEError
 from lce.io import atomic_path, write_parquet
 from lce.params import bench_params, load_params, model_params
 from lce.probe.broden import BrodenProbe
 from lce.progress import get_logger
-from lce.stage import pick_device, stage_main
+from lce.stage import stage_main
 from lce.zoo.checkpoint import load_checkpoint
 
 PROBE = "data/probe"

@@ -12,13 +12,13 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from lce.dissect.run import DissectConfig, dissect_model
+from lce.dissect.run import dissect_model
 from lce.errors import LCEError
 from lce.io import atomic_directory, write_parquet
 from lce.params import dissect_params, load_params, model_params, probe_params
 from lce.probe import open_probe
 from lce.progress import get_logger
-from lce.stage import pick_device, stage_main
+from lce.stage import stage_main
 from lce.zoo.checkpoint import load_checkpoint
 
 PROBE, PROBE_CACHE = "data/probe", "data/probe-cache"
@@ -44,15 +44,10 @@ def main(key: str) -> None:
         raise LCEError(f"params.yaml: models.{key}: no such model")
     model_cfg, settings = models[key], dissect_params(params)
     model, spec = load_checkpoint(model_cfg.weights)
-    config = DissectConfig(quantile=settings.quantile, denominator=settings.denominator,
-                           method=settings.method, iou_cutoff=settings.iou_cutoff,
-                           batch_size=settings.batch_size, device=pick_device(settings.device),
-                           null_seed=settings.null_seed, exemplars=settings.exemplars,
-                           scratch=settings.scratch or None)
     probe = open_probe(PROBE, PROBE_CACHE)  # masks decoded once per probe set, not per model
     log.info("dissecting %s (%s, %s) layers %s on %d probe images", key, spec.arch,
              spec.source, ", ".join(model_cfg.layers), len(probe))
-    result = dissect_model(model, probe, model_cfg.layers, spec.mean, spec.std, config)
+    result = dissect_model(model, probe, model_cfg.layers, spec.mean, spec.std, settings)
     tables: dict[str, list] = {"units": [], "exemplars": [], "concepts": []}
     for layer, layer_result in result.layers.items():
         frame = layer_result.profile
@@ -69,7 +64,7 @@ def main(key: str) -> None:
     meta = {"model": key, "arch": spec.arch, "method": spec.method, "source": spec.source,
             "sha256": spec.sha256, "probe": probe_params(params).name,
             "layers": list(model_cfg.layers),
-            "dissect": {**asdict(settings), "quantile": config.quantile}}
+            "dissect": {**asdict(settings), "quantile": result.settings.quantile}}
     write_outputs(Path("data/dissect") / key,
                   {name: pd.concat(frames, ignore_index=True) for name, frames in tables.items()},
                   meta)

@@ -5,7 +5,7 @@ import sys
 from lce.analysis.run import options_from_params
 from lce.params import load_params
 from lce.report.page import build_report
-from lce.report.pipeline import settings_from_params
+from lce.report.pipeline import report_options_from_params
 from lce.stage import stage_main
 from lce.warehouse.connect import open_readonly
 
@@ -18,7 +18,7 @@ def main() -> None:
     params = load_params()
     con = open_readonly(WAREHOUSE)
     try:
-        build_report(con, options_from_params(params), OUTPUT, settings_from_params(params))
+        build_report(con, options_from_params(params), OUTPUT, report_options_from_params(params))
     finally:
         con.close()
 

@@ -12,10 +12,10 @@ from tests.support.cli import SHARED_DATA
 @pytest.fixture(scope="session")
 def tiny_probe(tmp_path_factory) -> Path:
     """A 12-image synthetic probe set at 64 px (masks 32x32)."""
-    from lce.probe.synthetic import SyntheticConfig, generate
+    from lce.probe.synthetic import SyntheticOptions, generate
 
     root = tmp_path_factory.mktemp("probe") / "probe"
-    generate(root, SyntheticConfig(n_images=12, image_size=64, seed=3))
+    generate(root, SyntheticOptions(n_images=12, image_size=64, seed=3))
     return root
 
 
@@ -31,8 +31,9 @@ def dissection_results(tiny_probe, tmp_path_factory):
     """Real dissection outputs (units.parquet + meta.json) of two small models on the tiny probe."""
     import json
 
-    from lce.dissect.run import DissectConfig, dissect
+    from lce.dissect.run import dissect
     from lce.io import write_parquet
+    from lce.params import DissectParams
     from lce.probe.broden import BrodenProbe
     from lce.warehouse.build import DissectionResult
     from lce.zoo.loading import build_model
@@ -44,7 +45,7 @@ def dissection_results(tiny_probe, tmp_path_factory):
     for key in ("mobilenetv2-imagenet", "mobilenetv2-random"):
         spec = get_spec(key)
         profiles = dissect(build_model(spec), probe, ["features.14"], spec.mean, spec.std,
-                           DissectConfig())
+                           DissectParams())
         frame = profiles["features.14"]
         frame.insert(0, "layer", "features.14")
         frame.insert(0, "model", key)

@@ -8,7 +8,7 @@ too. Drawing units uniformly and tallying their concepts is one multinomial draw
 (its concepts, "no concept"), so all replicates are drawn at once without touching a unit table.
 
 Each replicate then goes through the paper's recipe again (:func:`lce.analysis.matrix.normalised`
-with the full data's divisors), a PCA, and the categorization with the same ``k``, method and
+with the full data's divisors), a PCA, and the categorization with the same ``k``, clustering and
 seed as the full data. Two choices matter:
 
 - **Divisors stay fixed.** ``population`` divides by the number of distinct concepts of a
@@ -146,7 +146,7 @@ def correlation_intervals(coords: np.ndarray, models: list[str],
 
 
 def bootstrap(matrix: ConceptMatrix, totals: np.ndarray, loadings: np.ndarray,
-              categories: np.ndarray, k: int, normalise: str, method: str, seed: int,
+              categories: np.ndarray, k: int, normalise: str, clustering: str, seed: int,
               replicates: int, benchmarks: dict | None = None) -> LCEBootstrap:
     """``replicates`` unit-bootstrap replicates of the analysis of ``matrix`` (seeded by
     ``seed``, as the clustering is); ``totals`` from :func:`unit_totals`."""
@@ -169,8 +169,8 @@ def bootstrap(matrix: ConceptMatrix, totals: np.ndarray, loadings: np.ndarray,
         values = normalised(counts, divisor, normalise)
         aligned, full = aligned_coordinates(values, loadings)
         coords.append(aligned)
-        labels = (kmeans_stack(full, k, seed)[0] if method == "kmeans" else
-                  np.stack([cluster(replicate, k, method, seed) for replicate in values]))
+        labels = (kmeans_stack(full, k, seed)[0] if clustering == "kmeans" else
+                  np.stack([cluster(replicate, k, clustering, seed) for replicate in values]))
         shared = labels[:, :, None] == labels[:, None, :]
         coassignment += shared.sum(axis=0)
         alone += (shared.sum(axis=2) == 1).sum(axis=0)

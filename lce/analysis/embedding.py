@@ -70,17 +70,17 @@ def elbow(inertias: list[float]) -> int:
     return int(np.argmax(below_chord)) + 1
 
 
-def cluster(values: np.ndarray, k: int, method: str, seed: int,
+def cluster(values: np.ndarray, k: int, clustering: str, seed: int,
             order_key: np.ndarray | None = None) -> np.ndarray:
     """Category labels 1..k, numbered in order of their models' mean ``order_key`` (PC1), so the
     numbering does not depend on the clustering's internal order."""
-    if method not in METHODS:
-        raise LCEError(f"unknown clustering method {method!r}",
+    if clustering not in METHODS:
+        raise LCEError(f"unknown clustering method {clustering!r}",
                        hint=f"one of: {', '.join(METHODS)}")
     if not 1 <= k <= len(values):
         raise LCEError(f"k = {k} categories for {len(values)} models: "
                        f"k must be in 1..{len(values)}")
-    if method == "kmeans":
+    if clustering == "kmeans":
         labels = kmeans(values, k, seed)[0]
     else:
         from sklearn.cluster import AgglomerativeClustering

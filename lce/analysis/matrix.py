@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 
-from lce.conventions import IOU_CUTOFF
 from lce.errors import LCEError
+from lce.params import AnalysisParams
 from lce.warehouse.probes import common_probe
 
 NORMALISATIONS = ("population", "compared", "raw", "proportion")
@@ -24,8 +24,8 @@ NORMALISATIONS = ("population", "compared", "raw", "proportion")
 
 @dataclass(frozen=True)
 class MatrixOptions:
-    iou_cutoff: float = IOU_CUTOFF
-    normalise: str = "population"   # population | compared | raw | proportion
+    iou_cutoff: float = AnalysisParams.iou_cutoff
+    normalise: str = AnalysisParams.normalise   # population | compared | raw | proportion
     layers: tuple[str, ...] = ()     # empty: every dissected layer of each model
 
 

@@ -16,6 +16,7 @@ from lce.analysis.correlate import benchmark_table, correlate_components, profil
 from lce.analysis.embedding import Projection, cluster, elbow, kmeans_inertias, pca
 from lce.analysis.matrix import ConceptMatrix, MatrixOptions, concept_matrix, resolve_models
 from lce.errors import LCEError
+from lce.params import AnalysisParams
 
 
 @dataclass(frozen=True)
@@ -24,11 +25,11 @@ class AnalysisOptions:
     where: str | None = None          # SQL filter on the models table
     probe: str | None = None
     matrix: MatrixOptions = field(default_factory=MatrixOptions)
-    n_components: int = 3
+    n_components: int = AnalysisParams.n_components
     k: int | None = None              # None: the elbow of the k-means inertia curve
-    k_max: int = 10
-    method: str = "kmeans"
-    seed: int = 0
+    k_max: int = AnalysisParams.k_max
+    clustering: str = AnalysisParams.clustering
+    seed: int = AnalysisParams.seed
     task: str | None = None           # restrict benchmark correlations to one task
     bootstrap: int = 0                # unit-bootstrap replicates (lce.analysis.bootstrap); 0: none
 
@@ -95,7 +96,7 @@ class LCEAnalysis:
                                 for r in self.coordinate_rows()],
             "lce_elbow": [dict(k=i + 1, inertia=v, chosen=i + 1 == self.k)
                           for i, v in enumerate(self.inertias)],
-            "model_categories": [dict(model=r[0], category=r[1], method=self.options.method,
+            "model_categories": [dict(model=r[0], category=r[1], clustering=self.options.clustering,
                                       k=self.k) for r in self.coordinate_rows()],
             "lce_correlations": correlations,
         }
@@ -118,7 +119,7 @@ def run_analysis(con: duckdb.DuckDBPyConnection, options: AnalysisOptions) -> LC
     projection = pca(matrix.values, options.n_components)
     inertias = kmeans_inertias(matrix.values, options.k_max, options.seed)
     k = options.k if options.k is not None else elbow(inertias)
-    categories = cluster(matrix.values, k, options.method, options.seed,
+    categories = cluster(matrix.values, k, options.clustering, options.seed,
                          order_key=projection.coordinates[:, 0])
     coords = projection.coordinates
     benchmarks = benchmark_table(con, models, options.task)
@@ -126,7 +127,7 @@ def run_analysis(con: duckdb.DuckDBPyConnection, options: AnalysisOptions) -> LC
     if options.bootstrap:
         resampled = bootstrap(matrix, unit_totals(con, matrix, options.matrix.layers),
                               projection.loadings, categories, k, options.matrix.normalise,
-                              options.method, options.seed, options.bootstrap, benchmarks)
+                              options.clustering, options.seed, options.bootstrap, benchmarks)
     return LCEAnalysis(bootstrap=resampled,
         options=options, matrix=matrix, projection=projection, inertias=inertias, k=k,
         categories=categories,
@@ -147,5 +148,5 @@ def options_from_params(params: dict) -> AnalysisOptions:
         models=tuple(p.models), where=p.where or None,
         probe=p.probe or (None if selected else probe_params(params).name),
         matrix=MatrixOptions(iou_cutoff=p.iou_cutoff, normalise=p.normalise),
-        n_components=p.n_components, k=p.k or None, k_max=p.k_max, method=p.method,
+        n_components=p.n_components, k=p.k or None, k_max=p.k_max, clustering=p.clustering,
         seed=p.seed, bootstrap=p.bootstrap)

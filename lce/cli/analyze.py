@@ -14,8 +14,8 @@ import typer
 from lce.cli.app import app
 from lce.cli.output import Format, FormatOption, OutputOption, emit
 from lce.cli.reading import reading
-from lce.conventions import IOU_CUTOFF
 from lce.errors import LCEError
+from lce.params import AnalysisParams
 
 # The analyses multiply matrices of a few hundred models at most; a multi-threaded BLAS spends far
 # longer starting and synchronising threads than computing (20x slower measured on a busy 2-core
@@ -31,6 +31,7 @@ NormaliseOption = Annotated[str, typer.Option(
     "--normalise", help="population (paper) | compared | raw | proportion")]
 CutoffOption = Annotated[float, typer.Option("--iou-cutoff", help="Interpretable if IoU > this.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="k-means seed.")]
+ClusteringOption = Annotated[str, typer.Option("--clustering", help="kmeans | agglomerative")]
 BootstrapOption = Annotated[int, typer.Option(
     "--bootstrap", min=0, help="Resample each model's units N times (seeded by --seed): "
     "95% intervals and, for categorize, each model's category stability.")]
@@ -75,11 +76,11 @@ def categorize(
     probe: ProbeOption = None,
     k: Annotated[int | None, typer.Option("--k", min=1, help="Number of categories "
                                           "(default: the elbow of the k-means inertia).")] = None,
-    method: Annotated[str, typer.Option("--method", help="kmeans | agglomerative")] = "kmeans",
-    normalise: NormaliseOption = "population",
-    iou_cutoff: CutoffOption = IOU_CUTOFF,
+    clustering: ClusteringOption = AnalysisParams.clustering,
+    normalise: NormaliseOption = AnalysisParams.normalise,
+    iou_cutoff: CutoffOption = AnalysisParams.iou_cutoff,
     layer: LayersOption = None,
-    seed: SeedOption = 0,
+    seed: SeedOption = AnalysisParams.seed,
     bootstrap: BootstrapOption = 0,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
@@ -91,11 +92,11 @@ def categorize(
     from lce.analysis.bootstrap import COORDINATE_COLUMNS
 
     result = analyse(ctx, analysis_options(models, where, probe, normalise, iou_cutoff, seed,
-                                           layer, k=k, method=method, bootstrap=bootstrap))
+                                           layer, k=k, clustering=clustering, bootstrap=bootstrap))
     ratios = ", ".join(f"PC{i + 1} {r:.1%}" for i, r
                        in enumerate(result.projection.explained_variance_ratio))
     typer.echo(f"{len(result.models)} models, {len(result.matrix.concepts)} concepts, "
-               f"k = {result.k} ({result.k_rule}, {method}); "
+               f"k = {result.k} ({result.k_rule}, {clustering}); "
                f"explained variance: {ratios}"
                + (f"; {bootstrap} unit-bootstrap replicates" if bootstrap else ""), err=True)
     if result.bootstrap:
@@ -114,10 +115,10 @@ def correlate(
     models: ModelsOption = None,
     where: WhereOption = None,
     probe: ProbeOption = None,
-    normalise: NormaliseOption = "population",
-    iou_cutoff: CutoffOption = IOU_CUTOFF,
+    normalise: NormaliseOption = AnalysisParams.normalise,
+    iou_cutoff: CutoffOption = AnalysisParams.iou_cutoff,
     layer: LayersOption = None,
-    seed: SeedOption = 0,
+    seed: SeedOption = AnalysisParams.seed,
     bootstrap: BootstrapOption = 0,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
@@ -158,8 +159,8 @@ def neighbors(
     models: ModelsOption = None,
     where: WhereOption = None,
     probe: ProbeOption = None,
-    normalise: NormaliseOption = "population",
-    iou_cutoff: CutoffOption = IOU_CUTOFF,
+    normalise: NormaliseOption = AnalysisParams.normalise,
+    iou_cutoff: CutoffOption = AnalysisParams.iou_cutoff,
     fmt: FormatOption = Format.table,
     output: OutputOption = None,
 ) -> None:

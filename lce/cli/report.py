@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from lce.cli.analyze import (
+    ClusteringOption,
     CutoffOption,
     ModelsOption,
     NormaliseOption,
@@ -18,7 +19,7 @@ from lce.cli.analyze import (
 )
 from lce.cli.app import app
 from lce.cli.reading import reading
-from lce.conventions import IOU_CUTOFF
+from lce.params import AnalysisParams
 
 
 @app.command("report")
@@ -31,23 +32,23 @@ def report(
     probe: ProbeOption = None,
     k: Annotated[int | None, typer.Option("--k", min=1, help="Fixed number of categories.")
                  ] = None,
-    method: Annotated[str, typer.Option("--method", help="kmeans | agglomerative")] = "kmeans",
-    normalise: NormaliseOption = "population",
-    iou_cutoff: CutoffOption = IOU_CUTOFF,
-    seed: SeedOption = 0,
+    clustering: ClusteringOption = AnalysisParams.clustering,
+    normalise: NormaliseOption = AnalysisParams.normalise,
+    iou_cutoff: CutoffOption = AnalysisParams.iou_cutoff,
+    seed: SeedOption = AnalysisParams.seed,
 ) -> None:
     """Write the static HTML report of an LCE analysis to OUTPUT/index.html.
 
     Exemplar strips are drawn when run in a pipeline checkout (params.yaml, data/probe and the
     checkpoints present)."""
     from lce.params import PARAMS_FILE, load_params
-    from lce.report.page import ReportSettings, build_report
-    from lce.report.pipeline import settings_from_params
+    from lce.report.page import ReportOptions, build_report
+    from lce.report.pipeline import report_options_from_params
 
-    settings = (settings_from_params(load_params()) if PARAMS_FILE.is_file()
-                and "report" in load_params() else ReportSettings())
+    settings = (report_options_from_params(load_params()) if PARAMS_FILE.is_file()
+                and "report" in load_params() else ReportOptions())
     options = analysis_options(models, where, probe, normalise, iou_cutoff, seed, k=k,
-                               method=method)
+                               clustering=clustering)
     with reading(ctx.obj.db) as con:
         path = build_report(con, options, output, settings)
     typer.echo(f"wrote {path}", err=True)

@@ -57,9 +57,9 @@ def labelled_images(name: str, synthetic: SyntheticDraw | None = None,
 
 
 def _synthetic(draw: SyntheticDraw) -> tuple[np.ndarray, np.ndarray]:
-    from lce.probe.synthetic import SyntheticConfig, generate_training_split
+    from lce.probe.synthetic import SyntheticOptions, generate_training_split
 
-    split = generate_training_split(SyntheticConfig(n_images=draw.n_images,
+    split = generate_training_split(SyntheticOptions(n_images=draw.n_images,
                                                     image_size=draw.image_size, seed=draw.seed))
     labels = np.asarray(getattr(split, draw.label), dtype=np.int64)
     # an image whose objects were all hidden has object label -1: it has no class to learn or

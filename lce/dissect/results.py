@@ -56,14 +56,14 @@ def exemplar_table(values: np.ndarray, images: np.ndarray, probe) -> pd.DataFram
 
 
 def layer_result(state, index: ConceptIndex, names: dict[int, str], probe,
-                 config) -> LayerResult:
-    intersection, union = state.tally.counts(config.denominator)
-    frame = label_units(iou_from_counts(intersection, union), index, names, config.method)
+                 settings) -> LayerResult:
+    intersection, union = state.tally.counts(settings.denominator)
+    frame = label_units(iou_from_counts(intersection, union), index, names, settings.method)
     frame.insert(1, "threshold", state.thresholds.cpu().numpy().astype(np.float32))
     at = frame.columns.get_loc("iou") + 1
-    frame.insert(at, "interpretable", frame["iou"].to_numpy() > config.iou_cutoff)
-    if config.null_baseline:
-        null = state.null_tally.iou(config.denominator)
+    frame.insert(at, "interpretable", frame["iou"].to_numpy() > settings.iou_cutoff)
+    if settings.null_baseline:
+        null = state.null_tally.iou(settings.denominator)
         best = null.max(axis=1) if null.shape[1] else np.zeros(len(frame))
         frame.insert(at + 1, "null_iou", best.astype(np.float64))
     exemplars = exemplar_table(state.top_images.values.cpu().numpy(),

@@ -36,7 +36,7 @@ LABEL_BASES = {"color": 1, "object": 20, "part": 60, "scene": 200, "material": 2
 
 
 @dataclass(frozen=True)
-class SyntheticConfig:
+class SyntheticOptions:
     """What to generate. Empty concept tuples mean "all"; subsets restrict the random choices
     (a scene still brings its own sky or water)."""
 
@@ -51,7 +51,7 @@ class SyntheticConfig:
     colors: tuple[str, ...] = ()
     scenes: tuple[str, ...] = ()
 
-    def validate(self, where: str = "probe") -> SyntheticConfig:
+    def validate(self, where: str = "probe") -> SyntheticOptions:
         """Reject unknown names and impossible sizes with the offending key in the message."""
         if self.n_images < 0 or self.max_objects < 1:
             raise LCEError(f"{where}: n_images must be >= 0 and max_objects >= 1")
@@ -98,7 +98,7 @@ def _choices(subset: tuple[str, ...], everything) -> tuple[str, ...]:
     return subset or tuple(everything)
 
 
-def _draw_scene(canvas: _Canvas, scene: str, config: SyntheticConfig, table,
+def _draw_scene(canvas: _Canvas, scene: str, config: SyntheticOptions, table,
                 rng: np.random.Generator) -> str | None:
     """Paint the scene layout; return the background material (None for a plain sky)."""
     s = canvas.size
@@ -126,7 +126,7 @@ def _draw_scene(canvas: _Canvas, scene: str, config: SyntheticConfig, table,
     return background
 
 
-def _draw_object(canvas: _Canvas, config: SyntheticConfig, table,
+def _draw_object(canvas: _Canvas, config: SyntheticOptions, table,
                  rng: np.random.Generator) -> None:
     s, m = canvas.size, canvas.size // 2
     objects = _choices(config.objects, OBJECTS)
@@ -168,7 +168,7 @@ def _draw_object(canvas: _Canvas, config: SyntheticConfig, table,
         p["part_shape"][half(full) & small] = table["part"][f"{name}-{SHAPE_PARTS[name]}"]
 
 
-def _sample(config: SyntheticConfig, index: int, table) -> ProbeSample:
+def _sample(config: SyntheticOptions, index: int, table) -> ProbeSample:
     rng = np.random.default_rng([config.seed, index])
     canvas = _Canvas(config.image_size)
     scenes = _choices(config.scenes, SCENES)
@@ -193,7 +193,7 @@ def _sample(config: SyntheticConfig, index: int, table) -> ProbeSample:
     )
 
 
-def generate(root, config: SyntheticConfig, on_image=None):
+def generate(root, config: SyntheticOptions, on_image=None):
     """Write a synthetic Broden-format probe set to ``root``; deterministic for ``config``.
 
     ``on_image`` (optional) is called after each image, e.g. to advance a progress bar.
@@ -224,7 +224,7 @@ class TrainingSplit:
     object_names: tuple[str, ...]
 
 
-def generate_training_split(config: SyntheticConfig, on_image=None) -> TrainingSplit:
+def generate_training_split(config: SyntheticOptions, on_image=None) -> TrainingSplit:
     """A training split drawn like the probe set but from a disjoint seed stream.
 
     The object label is the object covering most mask pixels (-1 if every object was hidden).
@@ -234,7 +234,7 @@ def generate_training_split(config: SyntheticConfig, on_image=None) -> TrainingS
     object_names = tuple(table["object"])
     object_number = {n: k for k, n in enumerate(table["object"].values())}
     scene_number = {n: k for k, n in enumerate(table["scene"].values())}
-    train_config = SyntheticConfig(
+    train_config = SyntheticOptions(
         n_images=config.n_images, image_size=config.image_size, seed=config.seed + 1_000_003,
         max_objects=config.max_objects, objects=config.objects, materials=config.materials,
         colors=config.colors, scenes=config.scenes)
@@ -254,10 +254,10 @@ def generate_training_split(config: SyntheticConfig, on_image=None) -> TrainingS
     return TrainingSplit(images, scenes, objects, tuple(table["scene"]), object_names)
 
 
-def config_from_params(params) -> SyntheticConfig:
+def config_from_params(params) -> SyntheticOptions:
     """The generator configuration of a ``probe:`` params section (:class:`ProbeParams`); empty
     lists mean "all"."""
-    config = SyntheticConfig(
+    config = SyntheticOptions(
         n_images=params.n_images, image_size=params.image_size,
         seed=params.seed, max_objects=params.max_objects,
         categories=tuple(params.categories) or CATEGORIES, objects=tuple(params.objects),

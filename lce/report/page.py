@@ -12,6 +12,7 @@ import pandas as pd
 from lce.analysis.correlate import landscape
 from lce.analysis.run import AnalysisOptions, LCEAnalysis, run_analysis
 from lce.io import atomic_path
+from lce.params import ReportParams
 from lce.progress import get_logger
 from lce.report import figures
 from lce.report.exemplars import candidate_images, exemplar_strips
@@ -30,10 +31,13 @@ figure{margin:0}svg{max-width:100%;height:auto}.strip img{display:block;margin:.
 
 
 @dataclass
-class ReportSettings:
-    exemplar_units: int = 4
-    exemplar_images: int = 5
-    landscapes: int = 4
+class ReportOptions:
+    """What the report draws: :class:`lce.params.ReportParams` plus where the pipeline keeps the
+    checkpoints, exemplar tables and probe images (for the exemplar strips)."""
+
+    exemplar_units: int = ReportParams.exemplar_units
+    exemplar_images: int = ReportParams.exemplar_images
+    landscapes: int = ReportParams.landscapes
     checkpoints: dict[str, Path] = field(default_factory=dict)   # model -> checkpoint dir
     exemplar_tables: dict[str, Path] = field(default_factory=dict)  # model -> exemplars.parquet
     probe_dir: Path | None = None
@@ -136,7 +140,7 @@ def _correlation_intervals(result: LCEAnalysis, top: int = 12) -> str:
                        r[11]) for r in rows]))
 
 
-def _exemplars(con, result: LCEAnalysis, settings: ReportSettings) -> str:
+def _exemplars(con, result: LCEAnalysis, settings: ReportOptions) -> str:
     if settings.probe_dir is None or settings.exemplar_units == 0:
         return "<p class='note'>Exemplars need the probe images and checkpoints.</p>"
     from lce.probe.broden import BrodenProbe
@@ -165,7 +169,7 @@ def _exemplars(con, result: LCEAnalysis, settings: ReportSettings) -> str:
     return "".join(parts) or "<p class='note'>No interpretable units with checkpoints.</p>"
 
 
-def render(con, result: LCEAnalysis, settings: ReportSettings, meta: dict) -> str:
+def render(con, result: LCEAnalysis, settings: ReportOptions, meta: dict) -> str:
     m, p = result.matrix, result.projection
     n_comp = p.loadings.shape[0]
     ratios = list(p.explained_variance_ratio) + [0.0] * 3
@@ -178,7 +182,7 @@ def render(con, result: LCEAnalysis, settings: ReportSettings, meta: dict) -> st
     sections = [
         f"<h1>Learned Concepts Embedding</h1><p class='meta'>{len(m.models)} models on probe "
         f"<b>{html.escape(m.probe)}</b> &middot; {len(m.concepts)} concepts &middot; "
-        f"k = {result.k} ({result.k_rule}, {result.options.method})"
+        f"k = {result.k} ({result.k_rule}, {result.options.clustering})"
         f" &middot; normalisation {result.options.matrix.normalise} &middot; built "
         f"{html.escape(meta.get('build_time', '?'))} from "
         f"{html.escape(meta.get('source_revision', '?'))}</p>",
@@ -211,9 +215,9 @@ def render(con, result: LCEAnalysis, settings: ReportSettings, meta: dict) -> st
 
 
 def build_report(con, options: AnalysisOptions, out_dir: str | Path,
-                 settings: ReportSettings | None = None) -> Path:
+                 settings: ReportOptions | None = None) -> Path:
     """Run the analysis on ``con`` and write ``out_dir/index.html`` atomically."""
-    settings = settings or ReportSettings()
+    settings = settings or ReportOptions()
     result = run_analysis(con, options)
     meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
     page = render(con, result, settings, meta)

@@ -20,7 +20,7 @@ import duckdb
 
 from lce import __version__
 
-SCHEMA_VERSION = "3"   # 3: concepts keyed by (name, category)
+SCHEMA_VERSION = "4"   # 3: concepts keyed by (name, category); 4: model_categories.clustering
 
 
 @cache

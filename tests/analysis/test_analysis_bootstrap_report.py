@@ -3,12 +3,12 @@ intervals are drawn when ``analysis.bootstrap`` > 0, and a note says so when it 
 
 
 from lce.analysis.run import AnalysisOptions
-from lce.report.page import ReportSettings, build_report
+from lce.report.page import ReportOptions, build_report
 
 
 def page(con, out, replicates):
     options = AnalysisOptions(where="display_name <> 'Blank'", bootstrap=replicates)
-    return build_report(con, options, out, ReportSettings(exemplar_units=0)).read_text()
+    return build_report(con, options, out, ReportOptions(exemplar_units=0)).read_text()
 
 
 def test_report_draws_coassignment_and_intervals(planted, tmp_path):

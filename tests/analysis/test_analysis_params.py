@@ -20,10 +20,10 @@ def test_repository_defaults_need_no_reference_data():
 
 def test_selection_and_fixed_k():
     params = {"probe": {"name": "synthetic"},
-              "analysis": {"models": ["BYOL", "SwAV"], "k": 3, "method": "agglomerative"}}
+              "analysis": {"models": ["BYOL", "SwAV"], "k": 3, "clustering": "agglomerative"}}
     options = options_from_params(params)
     assert options.models == ("BYOL", "SwAV") and options.probe is None
-    assert options.k == 3 and options.method == "agglomerative"
+    assert options.k == 3 and options.clustering == "agglomerative"
 
 
 @pytest.mark.parametrize(("section", "fragment"), [

@@ -73,7 +73,7 @@ def test_categorize_elbow_and_fixed_k(db):
     assert list(rows[0]) == ["model", "category", "pc1", "pc2", "pc3"]
     assert len({r["category"] for r in rows}) == 3 and "k = 3 (elbow" in result.stderr
     names = "AnimalNet1,AnimalNet2,VehicleNet1,VehicleNet2,NatureNet1,NatureNet2"
-    fixed = lce_json(db, "categorize", "--models", names, "--k", "2", "--method",
+    fixed = lce_json(db, "categorize", "--models", names, "--k", "2", "--clustering",
                      "agglomerative")
     assert len(fixed) == 6 and {r["category"] for r in fixed} == {1, 2}
 
@@ -97,7 +97,7 @@ def test_correlate_and_neighbors(db):
     (["concepts", "NoSuchNet"], "unknown model 'NoSuchNet'"),
     (["categorize", "--models", "AnimalNet1,Nope"], "unknown model 'Nope'"),
     (["categorize", "--k", "50"], "k = 50 categories for 10 models"),
-    (["categorize", "--method", "dbscan"], "unknown clustering method"),
+    (["categorize", "--clustering", "dbscan"], "unknown clustering method"),
     (["categorize", "--where", "bogus ="], "bad model filter"),
     (["correlate", "--task", "nonesuch"], "no benchmark scores"),
     (["neighbors"], "name a MODEL"),

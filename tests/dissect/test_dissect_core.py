@@ -9,8 +9,9 @@ from lce.dissect.concepts import ConceptIndex, image_concepts
 from lce.dissect.labels import label_units
 from lce.dissect.quantile import StreamingTopK, TopImages, top_quantile, topk_size
 from lce.dissect.resize import resize
-from lce.dissect.run import DissectConfig, dissect_model, null_pairing
+from lce.dissect.run import dissect_model, null_pairing, resolved
 from lce.dissect.tally import IoUTally
+from lce.params import DissectParams
 from lce.probe.broden import BrodenProbe
 from tests.support.dissect import IndexedImages, MemoryProbe, PlantedMaps, hand_probe
 
@@ -166,7 +167,7 @@ def test_planted_units_get_their_concept(tiny_probe, denominator):
     scene = int(segs[0]["scene"][0])
     maps = planted_maps(probe, obj, scene)
     # q = 0.9: T_u is the 10% quantile, 0 for every unit (each is zero on > 10% of its values)
-    config = DissectConfig(quantile=0.9, denominator=denominator, exemplars=2)
+    config = DissectParams(quantile=0.9, denominator=denominator, exemplars=2)
     result = dissect_model(PlantedMaps(maps), IndexedImages(probe), ["block.layer"],
                            PlantedMaps.MEAN,
                            PlantedMaps.STD, config).layers["block.layer"]
@@ -201,7 +202,7 @@ def test_dissect_variant_thresholds_upsampled_maps(quantile, q):
     probe.segs = [{"object": np.kron(s["object"], np.ones((1, 2, 2), np.int32)),
                    "scene": s["scene"]} for s in probe.segs]
     maps = np.random.default_rng(5).normal(size=(2, 4, 4, 4)).astype(np.float32)
-    config = DissectConfig(quantile=quantile, method="dissect", null_baseline=False)
+    config = DissectParams(quantile=quantile, method="dissect", null_baseline=False)
     frame = dissect_model(PlantedMaps(maps), probe, ["block.layer"], PlantedMaps.MEAN,
                           PlantedMaps.STD, config).layers["block.layer"].profile
     upsampled = resize(torch.from_numpy(maps), (8, 8)).numpy()
@@ -227,7 +228,7 @@ def test_the_two_labelling_rules_on_a_tie_across_categories(method, label, categ
     maps[1, 0, 2:] = 0
     maps[1, 1, :2] = 2
     # q = 0.6: both thresholds are the value at sorted positions 12 and 13 of 32: 1.0
-    config = DissectConfig(quantile=0.6, method=method, null_baseline=False)
+    config = DissectParams(quantile=0.6, method=method, null_baseline=False)
     frame = dissect_model(PlantedMaps(maps), probe, ["block.layer"], PlantedMaps.MEAN,
                           PlantedMaps.STD, config).layers["block.layer"].profile
     assert frame["threshold"].tolist() == [1.0, 1.0]
@@ -258,8 +259,8 @@ def test_quantile_defaults_to_the_methods_own(entry, quantile):
     from lce.validation import check_dissect
 
     assert check_dissect(dissect_params({"dissect": entry})) == quantile
-    assert DissectConfig(quantile=entry.get("quantile"),
-                         method=entry.get("method", "netdissect")).quantile == quantile
+    assert resolved(DissectParams(quantile=entry.get("quantile"),
+                                  method=entry.get("method", "netdissect"))).quantile == quantile
 
 
 @pytest.mark.parametrize("value", [0, 1.5, "0.01", True])
@@ -271,5 +272,5 @@ def test_bad_quantile_is_a_clear_error(value):
     with pytest.raises(LCEError, match=r"params.yaml: dissect.quantile: must be a number in "
                                        r"\(0, 1\) or null"):
         check_dissect(dissect_params({"dissect": {"quantile": value}}))
-    with pytest.raises(LCEError, match="dissect config.quantile"):
-        DissectConfig(quantile=value)
+    with pytest.raises(LCEError, match="dissect.quantile"):
+        resolved(DissectParams(quantile=value))

@@ -10,9 +10,10 @@ from lce.dissect.capture import LayerCapture, as_maps, image_batches, to_input
 from lce.dissect.concepts import ConceptIndex
 from lce.dissect.labels import label_units
 from lce.dissect.reference import reference_tally, unit_thresholds
-from lce.dissect.run import DissectConfig, dissect_model
+from lce.dissect.run import dissect_model
 from lce.errors import LCEError
 from lce.io import write_parquet
+from lce.params import DissectParams
 from lce.probe.broden import BrodenProbe
 from tests.support.dissect import MemoryProbe, PlantedMaps, hand_probe
 
@@ -58,7 +59,7 @@ def resnet():
 def test_streaming_engine_equals_in_memory_reference(tiny_probe, resnet, denominator):
     probe = BrodenProbe(tiny_probe)
     layers = ["layer2.1.conv2", "layer3"]  # a nested module and a stage, in one pass
-    config = DissectConfig(quantile=0.01, denominator=denominator, batch_size=5)
+    config = DissectParams(quantile=0.01, denominator=denominator, batch_size=5)
     result = dissect_model(resnet, probe, layers, MEAN, STD, config)
     for layer in layers:
         assert_matches_reference(resnet, probe, layer, result.layers[layer], config)
@@ -69,7 +70,7 @@ def test_results_do_not_depend_on_batch_size(tiny_probe, resnet, tmp_path):
     outputs = []
     for batch_size in (3, 12):
         result = dissect_model(resnet, probe, ["layer3"], MEAN, STD,
-                               DissectConfig(batch_size=batch_size)).layers["layer3"]
+                               DissectParams(batch_size=batch_size)).layers["layer3"]
         for name in ("profile", "concept_iou", "exemplars"):
             path = write_parquet(getattr(result, name), tmp_path / f"{name}-{batch_size}.pq")
             outputs.append((name, path.read_bytes()))
@@ -94,7 +95,7 @@ def test_captured_outputs_are_not_overwritten_by_inplace_relu(tiny_probe):
     # and the engine thresholds those values: bn1's 10% quantiles, negative ones included
     probe = BrodenProbe(tiny_probe, limit=4)
     result = dissect_model(model, probe, ["bn1"], MEAN, STD,
-                           DissectConfig(quantile=0.9, null_baseline=False)).layers["bn1"]
+                           DissectParams(quantile=0.9, null_baseline=False)).layers["bn1"]
     with torch.no_grad():
         direct = torch.cat([model.bn1(model.conv1(to_input(images, MEAN, STD, "cpu")))
                             for _, images in image_batches(probe, 5)])
@@ -114,7 +115,7 @@ def test_mixed_image_sizes_name_the_image():
     with pytest.raises(LCEError, match=r"probe image img/2\.png: shape \(10, 8, 3\), expected "
                                        r"\(8, 8, 3\)"):
         dissect_model(model, probe, ["block.layer"], model.MEAN, model.STD,
-                      DissectConfig(batch_size=3))
+                      DissectParams(batch_size=3))
 
 
 def test_vit_token_layers_are_dissected_on_the_patch_grid(tiny_probe):
@@ -123,7 +124,7 @@ def test_vit_token_layers_are_dissected_on_the_patch_grid(tiny_probe):
                                                num_heads=2, hidden_dim=32, mlp_dim=64).eval()
     probe = BrodenProbe(tiny_probe)
     layer = "encoder.layers.encoder_layer_1"
-    config = DissectConfig(quantile=0.02, batch_size=5)
+    config = DissectParams(quantile=0.02, batch_size=5)
     result = dissect_model(vit, probe, [layer], MEAN, STD, config).layers[layer]
     assert len(result.profile) == 32  # hidden_dim units on a 4x4 patch grid
     assert_matches_reference(vit, probe, layer, result, config)
@@ -142,12 +143,12 @@ def test_bad_layers_and_activations_are_clear_errors():
     probe = hand_probe()
     model = PlantedMaps(np.zeros((2, 1, 4, 4), np.float32))
     with pytest.raises(LCEError, match="unknown layer.*block.nope"):
-        dissect_model(model, probe, ["block.nope"], model.MEAN, model.STD, DissectConfig())
+        dissect_model(model, probe, ["block.nope"], model.MEAN, model.STD, DissectParams())
     bad = np.zeros((2, 1, 4, 4), np.float32)
     bad[1, 0, 0, 0] = np.nan
     with pytest.raises(LCEError, match="non-finite activations"):
         dissect_model(PlantedMaps(bad), probe, ["block.layer"], model.MEAN, model.STD,
-                      DissectConfig())
+                      DissectParams())
 
 
 @pytest.mark.parametrize("entry,message", [

@@ -129,9 +129,9 @@ def test_equal_coverage_gives_the_later_primary_category(tmp_path):
     c_object.csv with its own coverage stays a part."""
     import csv
 
-    from lce.probe.synthetic import SyntheticConfig, generate
+    from lce.probe.synthetic import SyntheticOptions, generate
 
-    root = generate(tmp_path / "probe", SyntheticConfig(n_images=4, image_size=32))
+    root = generate(tmp_path / "probe", SyntheticOptions(n_images=4, image_size=32))
     concepts = BrodenProbe(root).concepts
     obj = next(c for c in concepts.values() if c.category == "object")
     part = next(c for c in concepts.values() if c.category == "part")

@@ -9,7 +9,7 @@ import pytest
 from lce.errors import LCEError
 from lce.probe.broden import BrodenProbe, _read_csv
 from lce.probe.synthetic import (
-    SyntheticConfig,
+    SyntheticOptions,
     concept_table,
     generate,
     generate_training_split,
@@ -19,7 +19,7 @@ from lce.probe.synthetic import (
 @pytest.fixture(scope="module")
 def probe(tmp_path_factory):
     root = tmp_path_factory.mktemp("gen") / "probe"
-    generate(root, SyntheticConfig(n_images=30, image_size=64, seed=7, train_fraction=0.5))
+    generate(root, SyntheticOptions(n_images=30, image_size=64, seed=7, train_fraction=0.5))
     return BrodenProbe(root)
 
 
@@ -81,7 +81,7 @@ def test_split_column_follows_train_fraction(probe):
 
 
 def test_concept_subsets_restrict_what_is_drawn(tmp_path):
-    config = SyntheticConfig(n_images=8, image_size=64, seed=1, objects=("cat", "ring"),
+    config = SyntheticOptions(n_images=8, image_size=64, seed=1, objects=("cat", "ring"),
                              materials=("brick",), scenes=("indoor",),
                              categories=("object", "material", "scene"))
     probe = BrodenProbe(generate(tmp_path / "p", config))
@@ -95,11 +95,11 @@ def test_concept_subsets_restrict_what_is_drawn(tmp_path):
 
 def test_unknown_subset_names_are_rejected(tmp_path):
     with pytest.raises(LCEError, match=r"probe.objects: unknown name 'unicorn'"):
-        generate(tmp_path / "p", SyntheticConfig(objects=("unicorn",)))
+        generate(tmp_path / "p", SyntheticOptions(objects=("unicorn",)))
 
 
 def test_training_split_labels_and_artifact_round_trip(tmp_path):
-    config = SyntheticConfig(n_images=10, image_size=64, seed=4)
+    config = SyntheticOptions(n_images=10, image_size=64, seed=4)
     split = generate_training_split(config)
     assert split.images.shape == (10, 64, 64, 3) and split.images.dtype == np.uint8
     assert split.scene.dtype == np.int64 and split.object.dtype == np.int64

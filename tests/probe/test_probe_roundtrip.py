@@ -4,7 +4,7 @@ from PIL import Image
 
 from lce.errors import LCEError
 from lce.probe.broden import BrodenProbe, decode_mask, encode_mask
-from lce.probe.synthetic import SyntheticConfig, _sample, concept_table, generate
+from lce.probe.synthetic import SyntheticOptions, _sample, concept_table, generate
 
 
 def test_rg_decoding_upcasts_above_255():
@@ -15,7 +15,7 @@ def test_rg_decoding_upcasts_above_255():
 
 
 def test_generator_reader_round_trip_returns_the_drawn_masks(tmp_path):
-    config = SyntheticConfig(n_images=6, image_size=64, seed=11)
+    config = SyntheticOptions(n_images=6, image_size=64, seed=11)
     generate(tmp_path / "p", config)
     probe = BrodenProbe(tmp_path / "p")
     table = concept_table()
@@ -35,7 +35,7 @@ def test_generator_reader_round_trip_returns_the_drawn_masks(tmp_path):
 
 
 def test_generation_is_byte_identical(tmp_path):
-    config = SyntheticConfig(n_images=4, image_size=64, seed=5)
+    config = SyntheticOptions(n_images=4, image_size=64, seed=5)
     generate(tmp_path / "a", config)
     generate(tmp_path / "b", config)
     files_a = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*")
@@ -63,7 +63,7 @@ def test_primary_category_comes_from_coverage(tiny_probe):
 
 
 def test_missing_mask_file_names_file_and_row(tmp_path):
-    generate(tmp_path / "p", SyntheticConfig(n_images=2, image_size=64))
+    generate(tmp_path / "p", SyntheticOptions(n_images=2, image_size=64))
     (tmp_path / "p/images/synthetic/000001_object_1.png").unlink()
     probe = BrodenProbe(tmp_path / "p")
     with pytest.raises(LCEError, match=r"index.csv: row 3: mask file .*000001_object_1.png"):
@@ -71,7 +71,7 @@ def test_missing_mask_file_names_file_and_row(tmp_path):
 
 
 def test_mask_size_mismatch_is_reported(tmp_path):
-    generate(tmp_path / "p", SyntheticConfig(n_images=1, image_size=64))
+    generate(tmp_path / "p", SyntheticOptions(n_images=1, image_size=64))
     path = tmp_path / "p/images/synthetic/000000_object_1.png"
     Image.fromarray(np.zeros((10, 10, 3), np.uint8)).save(path)
     with pytest.raises(LCEError, match="mask is 10x10, index.csv row 2 says 32x32"):

@@ -7,13 +7,13 @@ import pytest
 
 from lce.errors import LCEError
 from lce.probe.broden import BrodenProbe
-from lce.probe.synthetic import SyntheticConfig, generate
+from lce.probe.synthetic import SyntheticOptions, generate
 
 
 @pytest.fixture(scope="module")
 def probe_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("subsets") / "probe"
-    return generate(root, SyntheticConfig(n_images=16, image_size=32, seed=2, train_fraction=0.5))
+    return generate(root, SyntheticOptions(n_images=16, image_size=32, seed=2, train_fraction=0.5))
 
 
 def test_split_keeps_only_that_split_with_original_rows(probe_dir):

@@ -12,7 +12,7 @@ import pytest
 
 from lce.analysis.run import AnalysisOptions
 from lce.report.exemplars import candidate_images, exemplar_strips, overlay, top_images
-from lce.report.page import ReportSettings, build_report
+from lce.report.page import ReportOptions, build_report
 from tests.support.cli import run_lce
 from tests.support.warehouse import duplicate_names_warehouse, planted_warehouse
 
@@ -25,7 +25,7 @@ def report(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
     con = duckdb.connect(str(planted_warehouse(root / "wh")), read_only=True)
     path = build_report(con, AnalysisOptions(where="display_name <> 'Blank'"), root / "out",
-                        ReportSettings(landscapes=3))
+                        ReportOptions(landscapes=3))
     con.close()
     return path
 
@@ -47,7 +47,7 @@ def test_a_name_in_two_categories_is_told_apart(tmp_path):
     con = duckdb.connect(str(duplicate_names_warehouse(tmp_path / "wh", dissected=False)),
                          read_only=True)
     page = build_report(con, AnalysisOptions(), tmp_path / "out",
-                        ReportSettings(landscapes=0, exemplar_units=0)).read_text()
+                        ReportOptions(landscapes=0, exemplar_units=0)).read_text()
     con.close()
     naming = page[page.index("What the components mean"):page.index("<svg", page.index(
         "What the components mean"))]

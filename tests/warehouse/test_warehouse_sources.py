@@ -54,7 +54,7 @@ def sources(tmp_path_factory):
     (train / "dc-k100" / "run.json").write_text(json.dumps(
         {"run": "dc-k100", "method": "deepcluster", "k": 100}))
     analysis = root / "analysis"
-    write_parquet(pd.DataFrame({"model": ["tinynet"], "category": [1], "method": ["kmeans"],
+    write_parquet(pd.DataFrame({"model": ["tinynet"], "category": [1], "clustering": ["kmeans"],
                                 "k": [1]}), analysis / "model_categories.parquet")
     (analysis / "settings.json").write_text(json.dumps({"k": 1}))
     return dict(sources=Sources(

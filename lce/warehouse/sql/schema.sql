@@ -150,7 +150,7 @@ CREATE TABLE lce_elbow (
 CREATE TABLE model_categories (
     model    VARCHAR PRIMARY KEY,
     category INTEGER NOT NULL,   -- 1-based, numbered by first appearance along PC1
-    method   VARCHAR NOT NULL,   -- kmeans | agglomerative
+    clustering VARCHAR NOT NULL, -- kmeans | agglomerative
     k        INTEGER NOT NULL
 );
 
