@@ -90,7 +90,11 @@ def kmeans_stack(stack: np.ndarray, k: int, seed: int, n_init: int = 10,
                  max_iter: int = 300) -> tuple[np.ndarray, np.ndarray]:
     """k-means of every matrix of ``stack`` (matrices x n x d) at once: (labels, matrices x n;
     inertias) of the best of ``n_init`` k-means++ runs (Lloyd iterations) of each. The bootstrap
-    clusters a thousand small replicates: one batched loop instead of a Python loop per run."""
+    clusters a thousand small replicates: one batched loop instead of a Python loop per run.
+
+    Not :func:`lce.train.clustering.kmeans`: that one clusters one large point cloud per cycle
+    (thousands of features, one run, DeepCluster's empty-cluster refill, a faiss option), this one
+    tens of models many times over, exactly (best of ``n_init``), with numpy alone."""
     rng = np.random.default_rng(seed)
     x = np.repeat(np.asarray(stack, dtype=float), n_init, axis=0)   # run r of i at i*n_init + r
     m, n, _ = x.shape

@@ -48,6 +48,10 @@ def kmeans(x: np.ndarray, k: int, max_iter: int, seed: int, fit_fraction: float 
     the largest cluster, as DeepCluster's faiss clustering does. The backend is scikit-learn
     unless ``faiss`` is asked for: it is a params value, so switching it changes DVC's run-cache
     key, where picking it because it happens to be installed would change results silently.
+
+    Not :func:`lce.analysis.stats.kmeans`: that one categorizes tens of models (batched over
+    bootstrap replicates, best of several k-means++ starts); this one follows DeepCluster on
+    thousands of features per cycle, where the refill rule is part of the method.
     """
     n = x.shape[0]
     if k < 2 or k > n:
