@@ -17,6 +17,7 @@ import numpy as np
 
 from lce.errors import LCEError
 from lce.params import AnalysisParams
+from lce.warehouse.names import resolve_model
 from lce.warehouse.probes import common_probe
 
 NORMALISATIONS = ("population", "compared", "raw", "proportion")
@@ -58,21 +59,12 @@ def concept_labels(concepts: list[str], categories: list[str]) -> list[str]:
 
 def resolve_models(con: duckdb.DuckDBPyConnection, names=None, where: str | None = None,
                    probe: str | None = None) -> list[str]:
-    """Model keys from display names or keys, an SQL filter on ``models``, or every model with
-    units (on ``probe`` when given); unknown names are an error that lists what is there. Named
+    """Model keys from display names or keys (:func:`lce.warehouse.names.resolve_model`: unknown
+    or ambiguous names are an error), an SQL filter on ``models``, or every model with units (on
+    ``probe`` when given). Named
     models are not filtered by ``probe``: :func:`concept_matrix` checks they were profiled on it."""
     if names:
-        rows = con.execute("SELECT model, display_name FROM models").fetchall()
-        lookup = {}
-        for key, display in rows:
-            lookup[key.lower()] = key
-            if display:
-                lookup.setdefault(display.lower(), key)
-        missing = [n for n in names if n.lower() not in lookup]
-        if missing:
-            known = ", ".join(sorted(d or k for k, d in rows)[:30])
-            raise LCEError(f"unknown model {missing[0]!r}", hint=f"models: {known}")
-        return list(dict.fromkeys(lookup[n.lower()] for n in names))
+        return list(dict.fromkeys(resolve_model(con, name) for name in names))
     sql = "SELECT DISTINCT m.model FROM models m JOIN units u USING (model)"
     clauses, params = [], []
     if where:

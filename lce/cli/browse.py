@@ -15,25 +15,13 @@ from lce.cli.output import Format, FormatOption, OutputOption, emit
 from lce.cli.reading import reading
 from lce.errors import LCEError
 from lce.warehouse.canned import run_canned
+from lce.warehouse.names import resolve_model
 from lce.warehouse.probes import common_probe
 
 LayerOption = Annotated[str | None, typer.Option("--layer", help="Only this layer.")]
 ProbeOption = Annotated[str | None, typer.Option(
     "--probe", help="Probe set to read (default: the only one the model(s) were profiled on).")]
 
-
-def resolve_model(con, name: str) -> str:
-    """The warehouse's key of a model a user names by key or display name (``MoCoV2``),
-    case-insensitively; a name matching two models is an error, never a guess."""
-    rows = con.execute("SELECT model FROM models WHERE lower(model) = lower($n) "
-                       "UNION SELECT model FROM models WHERE lower(display_name) = lower($n)",
-                       {"n": name}).fetchall()
-    if len(rows) != 1:
-        known = [r[0] for r in con.execute("SELECT coalesce(display_name, model) FROM models "
-                                           "ORDER BY 1 LIMIT 30").fetchall()]
-        raise LCEError(f"unknown model {name!r}" if not rows else f"ambiguous model {name!r}",
-                       hint=f"models: {', '.join(known)}")
-    return rows[0][0]
 
 
 def check_filters(con, model: str, probe: str, layer: str | None = None,

@@ -34,3 +34,17 @@ def model_key(name: str, arch_prefix: str = "resnet50") -> str:
     if not slug:
         raise LCEError(f"cannot make a model key from name {name!r}")
     return f"{arch_prefix}-{slug}"
+
+
+def resolve_model(con, name: str) -> str:
+    """The warehouse's key of a model a user names by key or display name (``MoCoV2``),
+    case-insensitively; a name matching two models is an error, never a guess."""
+    rows = con.execute("SELECT model FROM models WHERE lower(model) = lower($n) "
+                       "UNION SELECT model FROM models WHERE lower(display_name) = lower($n)",
+                       {"n": name}).fetchall()
+    if len(rows) != 1:
+        known = [r[0] for r in con.execute("SELECT coalesce(display_name, model) FROM models "
+                                           "ORDER BY 1 LIMIT 30").fetchall()]
+        raise LCEError(f"unknown model {name!r}" if not rows else f"ambiguous model {name!r}",
+                       hint=f"models: {', '.join(known)}")
+    return rows[0][0]

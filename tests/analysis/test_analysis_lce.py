@@ -176,3 +176,14 @@ def test_landscape_is_distance_weighted_five_nearest_neighbours():
     _, _, square = landscape(np.array([[0.0, 0], [1, 0], [0, 1], [1, 1]]),
                              np.array([1.0, 2, 3, 4]), grid=3)
     assert square[1, 1] == pytest.approx(2.5)
+
+
+def test_a_name_two_models_answer_to_is_an_error_not_a_guess():
+    con = duckdb.connect()
+    con.execute("CREATE TABLE models (model VARCHAR, display_name VARCHAR)")
+    con.execute("INSERT INTO models VALUES ('resnet50-swav', 'SwAV'), ('swav', 'SwAV-800')")
+    assert resolve_models(con, ["SWAV-800", "resnet50-swav"]) == ["swav", "resnet50-swav"]
+    with pytest.raises(LCEError, match="ambiguous model 'swav'"):
+        resolve_models(con, ["swav"])   # a key of one, the display name of the other
+    with pytest.raises(LCEError, match="unknown model 'moco'"):
+        resolve_models(con, ["moco"])
