@@ -99,6 +99,27 @@ class LCEAnalysis:
             "model_categories": [dict(model=r[0], category=r[1], clustering=self.options.clustering,
                                       k=self.k) for r in self.coordinate_rows()],
             "lce_correlations": correlations,
+            **self.bootstrap_tables(),
+        }
+
+    def bootstrap_tables(self) -> dict[str, list[dict]]:
+        """The unit bootstrap's tables (empty without one): stability, coordinate intervals,
+        pairwise co-assignment."""
+        b, models = self.bootstrap, self.models
+        if b is None:
+            return {"lce_stability": [], "lce_coordinate_intervals": [], "lce_coassignment": []}
+        n_components = b.lower.shape[1]
+        return {
+            "lce_stability": [dict(model=model, stability=float(b.stability[i]),
+                                   replicates=b.replicates) for i, model in enumerate(models)],
+            "lce_coordinate_intervals": [dict(model=model, component=c + 1,
+                                              lower=float(b.lower[i, c]),
+                                              upper=float(b.upper[i, c]))
+                                         for i, model in enumerate(models)
+                                         for c in range(n_components)],
+            "lce_coassignment": [dict(model_a=a, model_b=models[j],
+                                      frequency=float(b.coassignment[i, j]))
+                                 for i, a in enumerate(models) for j in range(len(models))],
         }
 
     def settings(self) -> dict:

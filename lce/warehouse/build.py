@@ -18,7 +18,8 @@ from lce.warehouse.database import create_schema, swap_in
 
 BENCHMARK_FIELDS = ["model", "task", "dataset", "metric", "value", "higher_is_better", "source"]
 ANALYSIS_TABLES = ("lce_vectors", "lce_components", "lce_loadings", "lce_coordinates",
-                   "lce_elbow", "model_categories", "lce_correlations")
+                   "lce_elbow", "model_categories", "lce_correlations", "lce_stability",
+                   "lce_coordinate_intervals", "lce_coassignment")
 
 
 @dataclass(frozen=True)

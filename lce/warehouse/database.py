@@ -20,7 +20,8 @@ import duckdb
 
 from lce import __version__
 
-SCHEMA_VERSION = "4"   # 3: concepts keyed by (name, category); 4: model_categories.clustering
+SCHEMA_VERSION = "4"   # 3: concepts keyed by (name, category); 4: model_categories.clustering,
+                       # the bootstrap tables lce_stability, lce_coordinate_intervals, lce_coassignment
 
 
 @cache

@@ -47,6 +47,28 @@ def test_the_seed_papers_food_builds(shared_data, tmp_path):
     con.close()
 
 
+def test_the_bootstrap_lands_in_the_warehouse(tmp_path):
+    sources = duplicate_names_sources(tmp_path)
+    result, con = analyze_then_build(sources, AnalysisOptions(bootstrap=30, k=2), tmp_path)
+    q = lambda sql: con.execute(sql).fetchall()  # noqa: E731
+    b, models = result.bootstrap, result.models
+    assert q("select model, stability, replicates from lce_stability order by model") == sorted(
+        (m, float(b.stability[i]), 30) for i, m in enumerate(models))
+    intervals = q("select model, component, lower, upper from lce_coordinate_intervals")
+    assert len(intervals) == len(models) * b.lower.shape[1]
+    coords = dict(zip(models, result.projection.coordinates[:, 0], strict=True))
+    assert all(lo <= hi for _, _, lo, hi in intervals)
+    assert {m for m, c, lo, hi in intervals if c == 1 and lo - 1e-9 <= coords[m] <= hi + 1e-9}
+    pairs = dict(((a, b_), f) for a, b_, f in q("select * from lce_coassignment"))
+    assert len(pairs) == len(models) ** 2
+    assert all(pairs[(m, m)] == 1.0 for m in models)
+    assert all(pairs[(a, b_)] == pairs[(b_, a)] for a, b_ in pairs)
+    con.close()
+    _, plain = analyze_then_build(sources, AnalysisOptions(k=2), tmp_path / "plain")
+    assert plain.execute("select count(*) from lce_stability").fetchone() == (0,)
+    plain.close()
+
+
 def test_importing_keeps_the_row_of_a_dissected_model(tmp_path):
     sources = duplicate_names_sources(tmp_path)
     db = build_warehouse(tmp_path / "lce.duckdb", sources=sources)

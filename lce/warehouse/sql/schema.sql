@@ -154,6 +154,30 @@ CREATE TABLE model_categories (
     k        INTEGER NOT NULL
 );
 
+-- The unit bootstrap (lce.analysis.bootstrap; analysis.bootstrap replicates, empty when 0):
+-- each model's category stability, each coordinate's 95% percentile interval, and how often two
+-- models share a category across replicates.
+CREATE TABLE lce_stability (
+    model      VARCHAR PRIMARY KEY,
+    stability  DOUBLE NOT NULL,   -- mean co-assignment with the other members of its category
+    replicates INTEGER NOT NULL
+);
+
+CREATE TABLE lce_coordinate_intervals (
+    model     VARCHAR NOT NULL,
+    component INTEGER NOT NULL,
+    lower     DOUBLE NOT NULL,    -- 2.5th percentile over replicates
+    upper     DOUBLE NOT NULL,    -- 97.5th percentile
+    PRIMARY KEY (model, component)
+);
+
+CREATE TABLE lce_coassignment (
+    model_a   VARCHAR NOT NULL,
+    model_b   VARCHAR NOT NULL,
+    frequency DOUBLE NOT NULL,    -- fraction of replicates with both in one category
+    PRIMARY KEY (model_a, model_b)
+);
+
 -- Pearson and Spearman correlation of each principal component with a per-model variable:
 -- a benchmark column (kind 'benchmark') or a profile summary such as the number of object units
 -- (kind 'profile', which names the components).
