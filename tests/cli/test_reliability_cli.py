@@ -18,8 +18,7 @@ import duckdb
 import pytest
 
 from lce.errors import LCEError
-from tests.support.cli import cli_env
-from tests.support.inprocess import lce_main
+from tests.support.cli import cli_env, run_lce
 from tests.support.warehouse import planted_warehouse
 
 
@@ -33,9 +32,10 @@ def digest(path):
 
 
 @pytest.fixture
-def lce(monkeypatch, capsys):
+def lce():
     def run(*args, stdin=None):
-        return lce_main(monkeypatch, capsys, *args, stdin=stdin)
+        result = run_lce(*args, stdin=stdin)
+        return result.returncode, result.stdout, result.stderr
     return run
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from lce.errors import LCEError
 from lce.io import MARKER, atomic_directory
-from tests.support.inprocess import lce_main
+from tests.support.cli import run_lce
 
 
 def tree_bytes(root):
@@ -24,50 +24,49 @@ def probe(tiny_probe, tmp_path):
     return copy
 
 
-def test_cache_refuses_a_foreign_non_empty_directory(probe, tmp_path, monkeypatch, capsys):
+def test_cache_refuses_a_foreign_non_empty_directory(probe, tmp_path):
     foreign = tmp_path / "d"
     foreign.mkdir()
     (foreign / "a").write_text("x\n")
-    code, out, err = lce_main(monkeypatch, capsys, "probe", "cache", str(probe), str(foreign))
-    assert code == 1 and "refusing to replace a non-empty directory" in err
+    result = run_lce("probe", "cache", str(probe), str(foreign))
+    err = result.stderr
+    assert result.returncode == 1 and "refusing to replace a non-empty directory" in err
     assert err.startswith("Error: ") and "Traceback" not in err
     assert (foreign / "a").read_bytes() == b"x\n" and sorted(foreign.iterdir()) == [foreign / "a"]
 
 
 @pytest.mark.parametrize("where", ["itself", "parent", "grandparent"])
-def test_cache_refuses_its_input_and_the_directories_above_it(probe, where, monkeypatch,
-                                                               capsys):
+def test_cache_refuses_its_input_and_the_directories_above_it(probe, where):
     out_dir = {"itself": probe, "parent": probe.parent, "grandparent": probe.parent.parent}[where]
     (out_dir / MARKER).write_text("")  # even a directory LCE wrote once
     before = tree_bytes(probe)
-    code, _, err = lce_main(monkeypatch, capsys, "probe", "cache", str(probe), str(out_dir))
-    assert code == 1 and "holds the input" in err, err
+    result = run_lce("probe", "cache", str(probe), str(out_dir))
+    assert result.returncode == 1 and "holds the input" in result.stderr, result.stderr
     assert tree_bytes(probe) == before
 
 
-def test_cache_into_the_current_directory_is_one_error_line(probe, tmp_path, monkeypatch,
-                                                            capsys):
+def test_cache_into_the_current_directory_is_one_error_line(probe, tmp_path, monkeypatch):
     here = tmp_path / "here"
     here.mkdir()
     (here / "notes.txt").write_text("mine\n")
     monkeypatch.chdir(here)
     for target in (".", "..", str(here)):
-        code, out, err = lce_main(monkeypatch, capsys, "probe", "cache", str(probe), target)
-        assert code == 1 and out == "" and err.count("\n") == 2, err  # Error + Hint
-        assert "refusing to replace the current directory" in err
+        result = run_lce("probe", "cache", str(probe), target)
+        err = result.stderr
+        assert result.returncode == 1 and result.stdout == "" and err.count("\n") == 2, err
+        assert "refusing to replace the current directory" in err  # and a Hint line
     assert (here / "notes.txt").read_text() == "mine\n"
 
 
-def test_cache_writes_a_new_or_empty_directory_then_replaces_its_own(probe, tmp_path,
-                                                                     monkeypatch, capsys):
+def test_cache_writes_a_new_or_empty_directory_then_replaces_its_own(probe, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     for target in (tmp_path / "new", empty):
-        code, _, err = lce_main(monkeypatch, capsys, "probe", "cache", str(probe), str(target))
-        assert code == 0, err
+        result = run_lce("probe", "cache", str(probe), str(target))
+        assert result.returncode == 0, result.stderr
         assert (target / MARKER).is_file() and (target / "planes.npy").is_file()
     (empty / "planes.npy").write_bytes(b"stale")  # ours: replaced whole on the next write
-    assert lce_main(monkeypatch, capsys, "probe", "cache", str(probe), str(empty))[0] == 0
+    assert run_lce("probe", "cache", str(probe), str(empty)).returncode == 0
     assert (empty / "planes.npy").read_bytes() != b"stale"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "new", "work"]
 
