@@ -13,10 +13,10 @@ from pathlib import Path
 
 import duckdb
 
+from lce.contracts import CONCEPT_IOU, SCORES, TRAINING_METRICS, insert_select
 from lce.errors import LCEError
 from lce.warehouse.database import create_schema, swap_in
 
-BENCHMARK_FIELDS = ["model", "task", "dataset", "metric", "value", "higher_is_better", "source"]
 ANALYSIS_TABLES = ("lce_vectors", "lce_components", "lce_loadings", "lce_coordinates",
                    "lce_elbow", "model_categories", "lce_correlations", "lce_stability",
                    "lce_coordinate_intervals", "lce_coassignment")
@@ -54,57 +54,39 @@ def load_probe(con, probe, name: str) -> None:
 def load_dissection(con, result: DissectionResult) -> None:
     """One model's unit profile, its per-category bests and, when the dissection wrote them, the
     optional ``null_iou`` column and the full concept-IoU table ``concepts.parquet``."""
+    from lce.warehouse.ingest import insert_units
+
     meta = result.meta
     if not result.units.is_file():
         raise LCEError(f"{result.units}: file not found")
-    con.execute("INSERT INTO models (model, arch, method, source, origin, display_name) "
+    con.execute("INSERT OR IGNORE INTO models (model, arch, method, source, origin, "
+                "display_name) "  # once per model, however many probe sets it was dissected on
                 "VALUES (?, ?, ?, ?, 'dissected', ?)",
                 [meta["model"], meta.get("arch"), meta.get("method"), meta.get("source"),
                  meta["model"]])  # an import of the paper's profiles may name it later
     probe = meta["probe"]
-    units = con.read_parquet(str(result.units))
-    con.register("profile", units)
-    null_iou = "null_iou" if "null_iou" in units.columns else "NULL"
-    con.execute("""
-        INSERT INTO layers
-        SELECT model, layer, ?, count(*) FROM profile GROUP BY model, layer ORDER BY layer
-    """, [probe])
-    con.execute(f"""
-        INSERT INTO units
-        SELECT model, layer, ?, unit, threshold, nullif(label, ''), nullif(category, ''), iou,
-               interpretable, {null_iou}
-        FROM profile ORDER BY layer, unit
-    """, [probe])  # noqa: S608 - a fixed column name or NULL
-    categories = [c.removesuffix("_label") for c in units.columns if c.endswith("_label")
-                  and c != "label"]
-    for category in categories:
-        con.execute(f"""
-            INSERT INTO unit_categories
-            SELECT model, layer, ?, unit, ?, nullif("{category}_label", ''), "{category}_iou"
-            FROM profile ORDER BY layer, unit
-        """, [probe, category])  # noqa: S608 - category names come from the Parquet schema
-    con.unregister("profile")
+    insert_units(con, con.read_parquet(str(result.units)), probe, result.units)
     concepts = result.path / "concepts.parquet"
     if concepts.is_file():
-        con.register("concept_iou", con.read_parquet(str(concepts)))
-        con.execute("""
-            INSERT INTO unit_concepts
-            SELECT model, layer, ?, unit, concept, iou, "intersect", "union" FROM concept_iou
-            ORDER BY layer, unit, concept
-        """, [probe])
-        con.unregister("concept_iou")
+        _insert_artifact(con, CONCEPT_IOU, con.read_parquet(str(concepts)), concepts,
+                         {"probe": "$probe"}, "layer, unit, concept", {"probe": probe})
+
+
+def _insert_artifact(con, contract, relation, path, values, order, params=None) -> None:
+    """Load ``relation`` (an artifact read from ``path``) into its table, by column name."""
+    contract.check_names(relation.columns, path)
+    con.register("artifact", relation)
+    con.execute(insert_select(contract, "artifact", relation.columns, values, order), params)
+    con.unregister("artifact")
 
 
 def load_benchmark_scores(con, path: Path) -> None:
     """Measured scores of one model (``data/bench/<model>/scores.parquet``)."""
+    from lce.warehouse.ingest import insert_benchmarks
+
     scores = con.read_parquet(str(path))
-    missing = [c for c in BENCHMARK_FIELDS if c not in scores.columns]
-    if missing:
-        raise LCEError(f"{path}: missing column {missing[0]!r}")
-    con.register("scores", scores)
-    con.execute(f"INSERT INTO benchmarks SELECT {', '.join(BENCHMARK_FIELDS)} FROM scores "
-                "ORDER BY model, task, dataset, metric")  # noqa: S608 - fixed column names
-    con.unregister("scores")
+    SCORES.check_names(scores.columns, path)
+    insert_benchmarks(con, scores.df())
 
 
 def load_training_run(con, directory: Path) -> None:
@@ -114,10 +96,9 @@ def load_training_run(con, directory: Path) -> None:
     run = str(params.get("run", directory.name))
     con.execute("INSERT INTO training_runs VALUES (?, ?, ?)",
                 [run, params.get("method"), json.dumps(params, sort_keys=True)])
-    con.register("metrics", con.read_parquet(str(directory / "metrics.parquet")))
-    con.execute("INSERT INTO training_metrics SELECT run, cycle, metric, value FROM metrics "
-                "ORDER BY cycle, metric")
-    con.unregister("metrics")
+    path = directory / "metrics.parquet"
+    _insert_artifact(con, TRAINING_METRICS, con.read_parquet(str(path)), path, {},
+                     "cycle, metric")
 
 
 def save_analysis(result, directory: Path) -> None:
@@ -160,6 +141,7 @@ class Sources:
 
     probe: object = None                 # a BrodenProbe, or None for imports only
     probe_name: str = ""
+    probes: tuple = ()                   # further (name, BrodenProbe) pairs: the pipeline's sets
     results: tuple[DissectionResult, ...] = ()
     profile_imports: tuple[dict, ...] = ()   # {path, format, model?, layer?}
     benchmark_imports: tuple[dict, ...] = ()  # {path, format}
@@ -175,6 +157,8 @@ def populate(con, sources: Sources) -> None:
     create_schema(con)
     if sources.probe is not None:
         load_probe(con, sources.probe, sources.probe_name)
+    for name, probe in sources.probes:
+        load_probe(con, probe, name)
     for result in sources.results:
         load_dissection(con, result)
     for entry in sources.profile_imports:

@@ -19,9 +19,13 @@ from pathlib import Path
 import duckdb
 
 from lce import __version__
+from lce.contracts import warehouse_ddl
+from lce.errors import LCEError
 
-SCHEMA_VERSION = "4"   # 3: concepts keyed by (name, category); 4: model_categories.clustering,
-                       # the bootstrap tables lce_stability, lce_coordinate_intervals, lce_coassignment
+# 3: concepts keyed by (name, category); 4: model_categories.clustering, the bootstrap tables
+# lce_stability, lce_coordinate_intervals, lce_coassignment; 5: the artifact tables derived from
+# lce.contracts (unit_concepts' counts NOT NULL)
+SCHEMA_VERSION = "5"
 
 
 @cache
@@ -31,7 +35,24 @@ def sql_file(name: str) -> str:
 
 
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """The warehouse's tables: ``schema.sql`` and the artifact tables declared in
+    :mod:`lce.contracts`."""
     con.execute(sql_file("schema.sql"))
+    con.execute(warehouse_ddl())
+
+
+def check_schema(con: duckdb.DuckDBPyConnection, db_path: Path) -> None:
+    """Refuse to edit a warehouse written by another schema version: its tables may lack a
+    column this version loads, and a half-migrated file would answer queries wrongly."""
+    try:
+        rows = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+    except duckdb.Error:
+        rows = []
+    row = rows[0] if rows else None
+    if row is None or row[0] != SCHEMA_VERSION:
+        found = f"schema {row[0]}" if row else "no schema version"
+        raise LCEError(f"{db_path}: built by {found}; this LCE writes schema {SCHEMA_VERSION}",
+                       hint="rebuild it (`dvc repro warehouse`) or import into a new --db")
 
 
 def source_revision(cwd: Path | None = None) -> str:
@@ -77,7 +98,9 @@ def swap_in(db_path: str | Path, fill: Callable[[duckdb.DuckDBPyConnection], obj
             shutil.copyfile(db_path, tmp)
         con = duckdb.connect(str(tmp))
         try:
-            if edit_existing and not copied:
+            if copied:
+                check_schema(con, db_path)
+            elif edit_existing:
                 create_schema(con)
             result = fill(con)
             write_meta(con, db_path.parent)

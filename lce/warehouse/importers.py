@@ -13,8 +13,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from lce.contracts import NO_LABEL, SCORES, UNITS
 from lce.conventions import IOU_CUTOFF
 from lce.errors import LCEError
 from lce.warehouse.names import display_name, model_key
@@ -24,8 +26,6 @@ BENCHMARK_FORMATS = ("mustapha", "tidy")
 # Probe names of imported profiles: models are only compared with models profiled the same way.
 PROBE_OF_FORMAT = {"mustapha": "broden-dissect", "netdissect": "broden-netdissect-lite",
                    "dissect-json": "broden-dissect"}
-UNIT_COLUMNS = ["model", "layer", "unit", "threshold", "label", "category", "iou",
-                "interpretable", "null_iou"]
 
 
 @dataclass
@@ -34,8 +34,7 @@ class ImportedProfiles:
 
     probe: str
     source: str
-    units: pd.DataFrame                       # UNIT_COLUMNS
-    unit_categories: pd.DataFrame | None      # model, layer, unit, category, label, iou
+    units: pd.DataFrame    # the unit-profile contract (lce.contracts.UNITS)
     display_names: dict[str, str] = field(default_factory=dict)
     arch: str | None = None
 
@@ -74,23 +73,27 @@ def _numeric(frame: pd.DataFrame, column: str, path: Path, allow_missing: bool =
     return values.astype(float)
 
 
-def _label(value) -> str | None:
-    """Real label or None: Dissect writes '-' for units matching only unlabelled pixels."""
+def _label(value) -> str:
+    """A real label or :data:`~lce.contracts.NO_LABEL`: published files leave the cell empty or,
+    as Dissect does for units matching only unlabelled pixels, write '-'."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
+        return NO_LABEL
     text = str(value).strip()
-    return None if text in ("", "-") else text
+    return NO_LABEL if text == "-" else text
 
 
-def _units_frame(model, layer, units, labels, categories, ious) -> pd.DataFrame:
+def _units_frame(model, layer, units, labels, categories, ious,
+                 per_category: dict | None = None) -> pd.DataFrame:
+    """The unit-profile contract's frame of an import: no threshold or null baseline (NULL);
+    ``per_category``: ``<category>_label``/``<category>_iou`` columns, when the file has them."""
     frame = pd.DataFrame({
-        "model": model, "layer": layer, "unit": pd.array(units, dtype="int64"),
-        "threshold": float("nan"), "label": [_label(x) for x in labels],
+        "model": model, "layer": layer, "unit": np.asarray(units, dtype=np.int32),
+        "threshold": np.float32("nan"), "label": [_label(x) for x in labels],
         "category": [_label(x) for x in categories], "iou": ious,
     })
-    frame["interpretable"] = (frame["iou"] > IOU_CUTOFF) & frame["label"].notna()
+    frame["interpretable"] = (frame["iou"] > IOU_CUTOFF) & (frame["label"] != NO_LABEL)
     frame["null_iou"] = float("nan")
-    return frame[UNIT_COLUMNS]
+    return pd.concat([frame, pd.DataFrame(per_category or {}, index=frame.index)], axis=1)
 
 
 def _listed(units, limit: int = 8) -> str:
@@ -131,7 +134,7 @@ def read_mustapha_profiles(path: Path) -> ImportedProfiles:
     _check_units(units, path)
     return ImportedProfiles(
         probe=PROBE_OF_FORMAT["mustapha"], source=f"import:{path.name}", units=units,
-        unit_categories=None, arch="resnet50",
+        arch="resnet50",
         display_names={key: display_name(name) for name, key in keys.items()})
 
 
@@ -140,22 +143,19 @@ def read_netdissect_tally(path: Path, model: str, layer: str) -> ImportedProfile
     (``label``, ``score`` = IoU) and per-category ``<cat>-label``/``<cat>-iou`` columns."""
     raw = _read_csv(path)
     _require(raw, ["unit", "category", "label", "score"], path)
+    categories = sorted(c.removesuffix("-label") for c in raw.columns
+                        if c.endswith("-label") and f"{c.removesuffix('-label')}-iou" in raw)
+    per_category = {}
+    for cat in categories:
+        per_category[f"{cat}_label"] = [_label(x) for x in raw[f"{cat}-label"]]
+        per_category[f"{cat}_iou"] = _numeric(raw, f"{cat}-iou", path)
     units = _units_frame(model, layer, _numeric(raw, "unit", path) - 1, raw["label"],
-                         raw["category"], _numeric(raw, "score", path))
+                         raw["category"], _numeric(raw, "score", path), per_category)
     if (units["unit"] < 0).any():
         raise LCEError(f"{path}: units must be 1-based (NetDissect numbering), found 0")
     _check_units(units, path)
-    categories = sorted(c.removesuffix("-label") for c in raw.columns
-                        if c.endswith("-label") and f"{c.removesuffix('-label')}-iou" in raw)
-    per_category = [
-        pd.DataFrame({"model": model, "layer": layer, "unit": units["unit"], "category": cat,
-                      "label": [_label(x) for x in raw[f"{cat}-label"]],
-                      "iou": _numeric(raw, f"{cat}-iou", path)})
-        for cat in categories
-    ]
     return ImportedProfiles(
         probe=PROBE_OF_FORMAT["netdissect"], source=f"import:{path.name}", units=units,
-        unit_categories=pd.concat(per_category, ignore_index=True) if per_category else None,
         display_names={model: model})
 
 
@@ -182,7 +182,7 @@ def read_dissect_json(path: Path, model: str, layer: str) -> ImportedProfiles:
     units = _units_frame(model, layer, list(unit), list(label), list(cat), list(iou))
     _check_units(units, path)
     return ImportedProfiles(probe=PROBE_OF_FORMAT["dissect-json"], source=f"import:{path.name}",
-                            units=units, unit_categories=None, display_names={model: model})
+                            units=units, display_names={model: model})
 
 
 def _require_rows(path: Path, frame):
@@ -205,8 +205,7 @@ def read_profiles(path: str | Path, fmt: str, model: str | None = None,
                 raise LCEError(f"{path}: no model {model!r} in the file")
         if layer:
             profiles.units = profiles.units.assign(layer=layer)
-        _require_rows(path, profiles.units)
-        return profiles
+        return _checked(path, profiles)
     if fmt not in PROFILE_FORMATS:
         raise LCEError(f"unknown profile format {fmt!r}",
                        hint=f"one of: {', '.join(PROFILE_FORMATS)}")
@@ -214,14 +213,22 @@ def read_profiles(path: str | Path, fmt: str, model: str | None = None,
         raise LCEError(f"{path}: {fmt} files do not name their model and layer",
                        hint="pass --model NAME --layer NAME")
     reader = read_netdissect_tally if fmt == "netdissect" else read_dissect_json
-    profiles = reader(path, model, layer)
+    return _checked(path, reader(path, model, layer))
+
+
+def _checked(path: Path, profiles: ImportedProfiles) -> ImportedProfiles:
+    """``profiles``, sorted, if they hold rows and fit the unit-profile contract."""
     _require_rows(path, profiles.units)
+    profiles.units = profiles.units.sort_values(["model", "layer", "unit"], kind="stable",
+                                                ignore_index=True)
+    UNITS.validate(profiles.units, path)
     return profiles
 
 
 # --- benchmark tables --------------------------------------------------------------------------
 
-BENCHMARK_COLUMNS = ["model", "task", "dataset", "metric", "value", "higher_is_better"]
+# A published table holds every score column but ``source`` (the import sets it: 'published').
+BENCHMARK_COLUMNS = [name for name in SCORES.names if name != "source"]
 # Ericsson et al. (CVPR 2021) report mean per-class accuracy on these many-shot datasets, 11-point
 # mAP on VOC2007 and top-1 accuracy elsewhere.
 _MEAN_PER_CLASS = {"Aircraft", "Caltech101", "Flowers", "Pets"}
@@ -301,4 +308,6 @@ def read_benchmarks(path: str | Path, fmt: str = "mustapha") -> pd.DataFrame:
         row = frame[dup].iloc[0]
         raise LCEError(f"{path}: {row['model']} {row['task']}/{row['dataset']}/{row['metric']} "
                        "appears twice")
-    return frame.assign(source="published")
+    frame = frame.assign(source="published")
+    SCORES.validate(frame, path)
+    return frame

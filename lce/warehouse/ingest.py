@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from lce.contracts import SCORES, UNITS, insert_select
 from lce.errors import LCEError
 from lce.warehouse.database import swap_in
 from lce.warehouse.importers import ImportedProfiles
@@ -45,7 +46,7 @@ def insert_profiles(con: duckdb.DuckDBPyConnection, profiles: ImportedProfiles,
     An import replaces the layers it holds (a model's layers may come from one file each) and
     never shrinks one, unless ``replace``: then it replaces each of its models whole.
     """
-    units = profiles.units.sort_values(["model", "layer", "unit"], kind="stable")
+    units = profiles.units
     models = sorted(units["model"].unique())
     probe = profiles.probe
     con.register("imported_layers", units.groupby(["model", "layer"], as_index=False).size()
@@ -74,46 +75,50 @@ def insert_profiles(con: duckdb.DuckDBPyConnection, profiles: ImportedProfiles,
         [{"model": m, "arch": arch, "name": name} for m, arch, _, name in rows])
     con.execute("INSERT OR IGNORE INTO probes (probe, path) VALUES (?, ?)",
                 [probe, profiles.source])
-    con.register("imported_units", units)
-    con.execute("""
-        INSERT INTO layers SELECT model, layer, $probe, count(*) FROM imported_units
-        GROUP BY model, layer ORDER BY model, layer""", {"probe": probe})
-    con.execute("""
-        INSERT INTO units SELECT model, layer, $probe, unit, threshold, label, category, iou,
-               interpretable, null_iou FROM imported_units""", {"probe": probe})
-    # A published name may label two categories (the seed paper's `food`): two concepts.
+    insert_units(con, units, probe, profiles.source)
+    # A published name may label two categories (the seed paper's `food`): two concepts. The
+    # per-category bests (NetDissect's columns) name concepts too.
     con.execute("""
         INSERT OR IGNORE INTO concepts (probe, concept, category)
-        SELECT DISTINCT $probe, label, category FROM imported_units
+        SELECT DISTINCT $probe, label, category FROM (
+            SELECT label, category FROM units WHERE probe = $probe AND list_contains($models, model)
+            UNION ALL
+            SELECT label, category FROM unit_categories
+            WHERE probe = $probe AND list_contains($models, model))
         WHERE label IS NOT NULL AND category IS NOT NULL ORDER BY label, category
-    """, {"probe": probe})
-    con.unregister("imported_units")
-    if profiles.unit_categories is not None:
-        per_category = profiles.unit_categories.sort_values(["model", "layer", "unit",
-                                                             "category"], kind="stable")
-        con.register("imported_categories", per_category)
-        con.execute("""
-            INSERT INTO unit_categories SELECT model, layer, $probe, unit, category, label, iou
-            FROM imported_categories""", {"probe": probe})
-        con.execute("""
-            INSERT OR IGNORE INTO concepts (probe, concept, category)
-            SELECT DISTINCT $probe, label, category FROM imported_categories
-            WHERE label IS NOT NULL ORDER BY label, category""", {"probe": probe})
-        con.unregister("imported_categories")
+    """, {"probe": probe, "models": models})
     return len(models)
 
 
+def insert_units(con: duckdb.DuckDBPyConnection, units, probe: str, where) -> None:
+    """Load a unit-profile relation or frame (the :data:`~lce.contracts.UNITS` contract, read
+    from ``where``) into ``layers``, ``units`` and ``unit_categories``, by column name: the one
+    loader of the dissected and the imported profiles."""
+    UNITS.check_names(units.columns, where)
+    con.register("profile", units)
+    con.execute("INSERT INTO layers SELECT model, layer, $probe, count(*) FROM profile "
+                "GROUP BY model, layer ORDER BY model, layer", {"probe": probe})
+    order = "model, layer, unit"
+    con.execute(insert_select(UNITS, "profile", units.columns, {"probe": "$probe"}, order),
+                {"probe": probe})
+    for category in UNITS.categories(units.columns):
+        con.execute(insert_select(UNITS, "profile", units.columns,
+                                  {"probe": "$probe", "category": "$category"}, order,
+                                  category=category), {"probe": probe, "category": category})
+    con.unregister("profile")
+
+
 def insert_benchmarks(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
-    """Insert benchmark rows (the benchmark contract), replacing equal keys of the same source."""
-    rows = rows.sort_values(["model", "task", "dataset", "metric"], kind="stable")
+    """Insert benchmark rows (the :data:`~lce.contracts.SCORES` contract), replacing equal keys
+    of the same source."""
+    SCORES.check_names(rows.columns, "benchmarks")
     con.register("new_benchmarks", rows)
     con.execute("""
         DELETE FROM benchmarks b USING new_benchmarks n
         WHERE b.model = n.model AND b.task = n.task AND b.dataset = n.dataset
           AND b.metric = n.metric AND b.source = n.source""")
-    con.execute("""
-        INSERT INTO benchmarks SELECT model, task, dataset, metric, value, higher_is_better, source
-        FROM new_benchmarks""")
+    con.execute(insert_select(SCORES, "new_benchmarks", rows.columns, {},
+                              "model, task, dataset, metric"))
     con.unregister("new_benchmarks")
     return len(rows)
 

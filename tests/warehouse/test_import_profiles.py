@@ -5,6 +5,8 @@ import json
 import duckdb
 import pytest
 
+from lce.contracts import NO_LABEL
+from lce.contracts import UNITS as UNIT_PROFILE
 from lce.errors import LCEError
 from lce.warehouse.importers import read_profiles
 from lce.warehouse.ingest import edit_atomically, insert_profiles
@@ -26,9 +28,10 @@ def test_mustapha_profiles_keep_keys_display_names_and_dash_labels(tmp_path):
     assert len(units) == len(planted_models()) * UNITS
     assert profiles.display_names["resnet50-animalnet1"] == "AnimalNet1"
     blank = units[units["model"] == "resnet50-blank"]
-    assert blank["label"].isna().sum() == UNITS - 3          # '-' is no label
+    assert (blank["label"] == NO_LABEL).sum() == UNITS - 3   # '-' is no label
     assert blank["interpretable"].sum() == 3                 # iou 0.06 > 0.04 with a real label
-    assert (units["interpretable"] == ((units["iou"] > 0.04) & units["label"].notna())).all()
+    assert (units["interpretable"] == ((units["iou"] > 0.04) & (units["label"] != NO_LABEL))
+            ).all()
 
 
 def test_import_into_a_new_warehouse_and_reimport_replaces(tmp_path):
@@ -59,8 +62,9 @@ def test_netdissect_tally_is_one_based_with_per_category_columns(tmp_path):
     assert profiles.probe == "broden-netdissect-lite"
     assert profiles.units["unit"].tolist() == [0, 1]
     assert profiles.units["interpretable"].tolist() == [True, False]
-    cats = profiles.unit_categories
-    assert len(cats) == 4 and set(cats["category"]) == {"object", "color"}
+    assert UNIT_PROFILE.categories(profiles.units.columns) == ["color", "object"]
+    assert profiles.units["color_label"].tolist() == ["red-c", "red-c"]
+    assert profiles.units["object_iou"].tolist() == [0.12, 0.02]
 
 
 def test_dissect_json(tmp_path):
@@ -103,7 +107,7 @@ def test_real_seed_paper_profiles(shared_data):
     assert units["model"].nunique() == 20 and len(units) == 20 * 2048
     assert profiles.display_names["resnet50-swav"] == "SwAV"
     assert set(units["layer"]) == {"layer4"}
-    assert set(units["category"].dropna()) <= {"object", "part", "material", "color"}
+    assert set(units["category"]) - {NO_LABEL} <= {"object", "part", "material", "color"}
 
 
 @pytest.mark.parametrize("name", ["resnet18_places365_layer4.csv",
@@ -114,4 +118,4 @@ def test_real_netdissect_lite_tallies(shared_data, name):
     units = profiles.units
     assert units["unit"].min() == 0 and units["unit"].is_unique
     assert len(units) in (512, 2048)
-    assert set(profiles.unit_categories["category"]) >= {"object", "scene", "texture"}
+    assert set(UNIT_PROFILE.categories(units.columns)) >= {"object", "scene", "texture"}

@@ -42,67 +42,28 @@ CREATE TABLE layers (
     PRIMARY KEY (model, layer, probe)
 );
 
--- Best label per unit; interpretable = iou > the dissection's cut-off (0.04 by default).
-CREATE TABLE units (
-    model         VARCHAR NOT NULL,
-    layer         VARCHAR NOT NULL,
-    probe         VARCHAR NOT NULL,
-    unit          INTEGER NOT NULL,
-    threshold     DOUBLE,
-    label         VARCHAR,
-    category      VARCHAR,
-    iou           DOUBLE,        -- NULL: undefined (a dead unit that never fires, in imports)
-    interpretable BOOLEAN NOT NULL,
-    null_iou      DOUBLE,        -- optional null-baseline IoU of the unit's label (dissect stage)
-    PRIMARY KEY (model, layer, probe, unit)
-);
-
--- Best concept of every category per unit (the per-category columns of the unit profile).
-CREATE TABLE unit_categories (
-    model    VARCHAR NOT NULL,
-    layer    VARCHAR NOT NULL,
-    probe    VARCHAR NOT NULL,
-    unit     INTEGER NOT NULL,
-    category VARCHAR NOT NULL,
-    label    VARCHAR,
-    iou      DOUBLE NOT NULL,
-    PRIMARY KEY (model, layer, probe, unit, category)
-);
-
--- Optional full matrix: one row per (unit, concept) with iou > 0.
-CREATE TABLE unit_concepts (
+-- How each layer's profile was made (lce.analysis.identity): only profiles of one identity are
+-- comparable. Absent for profiles written before identities were recorded.
+CREATE TABLE identities (
     model     VARCHAR NOT NULL,
     layer     VARCHAR NOT NULL,
     probe     VARCHAR NOT NULL,
-    unit      INTEGER NOT NULL,
-    concept   VARCHAR NOT NULL,
-    iou       DOUBLE NOT NULL,
-    "intersect" BIGINT,
-    "union"   BIGINT
+    images    VARCHAR NOT NULL,     -- the image set
+    labeller  VARCHAR NOT NULL,     -- 'masks' (the set's own) or a segmenter key ('netpqc')
+    method    VARCHAR NOT NULL,     -- dissect | netdissect
+    quantile  DOUBLE NOT NULL,      -- top quantile q of the unit thresholds
+    mask_size INTEGER,              -- mask resolution in pixels
+    PRIMARY KEY (model, layer, probe)
 );
 
-CREATE TABLE benchmarks (
-    model            VARCHAR NOT NULL,
-    task             VARCHAR NOT NULL,
-    dataset          VARCHAR NOT NULL,
-    metric           VARCHAR NOT NULL,
-    value            DOUBLE NOT NULL,
-    higher_is_better BOOLEAN NOT NULL,
-    source           VARCHAR NOT NULL   -- 'measured' by this pipeline or 'published'
-);
+-- The artifact tables (units, unit_categories, unit_concepts, benchmarks, training_metrics)
+-- are created from their declarations in lce/contracts.py (lce.contracts.warehouse_ddl), so an
+-- artifact's columns are stated once.
 
 CREATE TABLE training_runs (
     run    VARCHAR PRIMARY KEY,
     method VARCHAR,
     params VARCHAR   -- the run's hyper-parameters as a JSON object
-);
-
-CREATE TABLE training_metrics (
-    run    VARCHAR NOT NULL,
-    cycle  INTEGER NOT NULL,
-    metric VARCHAR NOT NULL,
-    value  DOUBLE,
-    PRIMARY KEY (run, cycle, metric)
 );
 
 -- Derived tables, written from the `analyze` stage's Parquet (data/analysis/). The LCE recipe is
