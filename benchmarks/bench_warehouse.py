@@ -119,7 +119,7 @@ def main() -> None:
             times = [lce(db, *argv) for _ in range(REPEATS)]
             print(f"{label:40s} {statistics.median(times):22.3f}")
         print("\nin-process time to open the warehouse and answer (canned SQL, fresh process):")
-        probe = "broden-dissect"   # the probe set of seed-paper-format imports
+        probe = "places365-netpqc"   # the probe set of seed-paper-format imports
         canned = {"models": {},
                   "concepts": {"model": a, "probe": probe, "layer": None, "top": 20},
                   "units": {"model": a, "probe": probe, "concept": "object1", "layer": None,

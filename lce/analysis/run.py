@@ -14,6 +14,7 @@ import numpy as np
 from lce.analysis.bootstrap import LCEBootstrap, bootstrap, unit_totals
 from lce.analysis.correlate import benchmark_table, correlate_components, profile_variables
 from lce.analysis.embedding import Projection, cluster, elbow, kmeans_inertias, pca
+from lce.analysis.identity import check_one_identity
 from lce.analysis.matrix import ConceptMatrix, MatrixOptions, concept_matrix, resolve_models
 from lce.errors import LCEError
 from lce.params import AnalysisParams
@@ -133,6 +134,7 @@ class LCEAnalysis:
 def run_analysis(con: duckdb.DuckDBPyConnection, options: AnalysisOptions) -> LCEAnalysis:
     models = resolve_models(con, list(options.models), options.where, options.probe)
     matrix = concept_matrix(con, models, options.matrix, options.probe)
+    check_one_identity(con, models, matrix.probe)  # one population: lce.analysis.identity
     if not matrix.concepts:
         raise LCEError(f"no unit of the {len(models)} models has IoU > "
                        f"{options.matrix.iou_cutoff} and a label: nothing to embed",

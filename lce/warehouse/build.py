@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from lce.analysis.identity import dissection_identity, record_identity
 from lce.contracts import CONCEPT_IOU, SCORES, TRAINING_METRICS, insert_select
 from lce.errors import LCEError
 from lce.warehouse.database import create_schema, swap_in
@@ -66,6 +67,9 @@ def load_dissection(con, result: DissectionResult) -> None:
                  meta["model"]])  # an import of the paper's profiles may name it later
     probe = meta["probe"]
     insert_units(con, con.read_parquet(str(result.units)), probe, result.units)
+    mask_size = con.execute("SELECT mask_size FROM probes WHERE probe = ?", [probe]).fetchone()
+    record_identity(con, meta["model"], probe,
+                    dissection_identity(meta, mask_size[0] if mask_size else None))
     concepts = result.path / "concepts.parquet"
     if concepts.is_file():
         _insert_artifact(con, CONCEPT_IOU, con.read_parquet(str(concepts)), concepts,

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lce.analysis.identity import SEED_PAPER_PROBE
 from lce.contracts import NO_LABEL, SCORES, UNITS
 from lce.conventions import IOU_CUTOFF
 from lce.errors import LCEError
@@ -23,9 +24,10 @@ from lce.warehouse.names import display_name, model_key
 
 PROFILE_FORMATS = ("mustapha", "netdissect", "dissect-json")
 BENCHMARK_FORMATS = ("mustapha", "tidy")
-# Probe names of imported profiles: models are only compared with models profiled the same way.
-PROBE_OF_FORMAT = {"mustapha": "broden-dissect", "netdissect": "broden-netdissect-lite",
-                   "dissect-json": "broden-dissect"}
+# Probe names of imported profiles: models are only compared with models profiled the same way
+# (lce.analysis.identity says how each was made; dissect-json: Dissect's default setting).
+PROBE_OF_FORMAT = {"mustapha": SEED_PAPER_PROBE, "netdissect": "broden-netdissect-lite",
+                   "dissect-json": SEED_PAPER_PROBE}
 
 
 @dataclass

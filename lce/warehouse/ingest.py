@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from lce.analysis.identity import IMPORTED, record_identity
 from lce.contracts import SCORES, UNITS, insert_select
 from lce.errors import LCEError
 from lce.warehouse.database import swap_in
@@ -76,6 +77,8 @@ def insert_profiles(con: duckdb.DuckDBPyConnection, profiles: ImportedProfiles,
     con.execute("INSERT OR IGNORE INTO probes (probe, path) VALUES (?, ?)",
                 [probe, profiles.source])
     insert_units(con, units, probe, profiles.source)
+    for model in models:  # what the publication made them with (lce.analysis.identity)
+        record_identity(con, model, probe, IMPORTED.get(probe))
     # A published name may label two categories (the seed paper's `food`): two concepts. The
     # per-category bests (NetDissect's columns) name concepts too.
     con.execute("""

@@ -33,7 +33,7 @@ def db(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def two_probes(tmp_path_factory):
-    """Models A and B dissected on probe 'synthetic' and imported on 'broden-dissect'."""
+    """Models A and B dissected on probe 'synthetic' and imported on 'places365-netpqc'."""
     return duplicate_names_warehouse(tmp_path_factory.mktemp("two-probes"))
 
 
@@ -48,7 +48,7 @@ def test_models_lists_display_names(db):
     assert len(rows) == 10
     blank = next(r for r in rows if r["display_name"] == "Blank")
     assert blank["model"] == "resnet50-blank" and blank["interpretable"] == 3
-    assert blank["probe"] == "broden-dissect" and blank["origin"] == "imported"
+    assert blank["probe"] == "places365-netpqc" and blank["origin"] == "imported"
 
 
 def test_concepts_units_compare_accept_display_names(db):
@@ -135,11 +135,11 @@ def test_browse_commands_do_not_import_heavy_modules(db):
 def test_canned_queries_read_one_probe_set(two_probes):
     assert_one_error_line(run_lce("--db", str(two_probes), "concepts", "A"),
                           "model 'resnet50-a' was profiled on 2 probe sets "
-                          "(broden-dissect, synthetic)")
+                          "(places365-netpqc, synthetic)")
     dissected = lce_json(two_probes, "concepts", "A", "--probe", "synthetic")
     assert [(r["concept"], r["units"], r["layers"]) for r in dissected] == [
         ("dog", 2, "layer3,layer4"), ("sky", 1, "layer3"), ("red", 1, "layer4")]
-    assert len(lce_json(two_probes, "units", "A", "--probe", "broden-dissect")) == 4
+    assert len(lce_json(two_probes, "units", "A", "--probe", "places365-netpqc")) == 4
     # A and C share one probe set only: it is used without asking
     shared = lce_json(two_probes, "compare", "A", "C")
     assert [(r["concept"], r["category"], r["units_a"], r["units_b"]) for r in shared] == [
@@ -157,9 +157,9 @@ def test_layer_and_a_name_in_two_categories(two_probes):
     assert {(r["concept"], r["units"]) for r in layer3} == {("dog", 1), ("sky", 1)}
     layer4 = lce_json(two_probes, "units", "A", "--probe", "synthetic", "--layer", "layer4")
     assert [(r["unit"], r["label"]) for r in layer4] == [(0, "dog"), (1, "red")]
-    food = lce_json(two_probes, "units", "A", "--probe", "broden-dissect", "--concept", "food")
+    food = lce_json(two_probes, "units", "A", "--probe", "places365-netpqc", "--concept", "food")
     assert sorted(r["category"] for r in food) == ["material", "material", "object"]
-    one = lce_json(two_probes, "units", "A", "--probe", "broden-dissect", "--concept",
+    one = lce_json(two_probes, "units", "A", "--probe", "places365-netpqc", "--concept",
                    "food (object)")
     assert [(r["unit"], r["category"]) for r in one] == [(2, "object")]
 

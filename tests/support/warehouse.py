@@ -118,7 +118,7 @@ DUPLICATE_NAMES = """,name,unit,iou,label,category
 """
 
 # Units (layer -> [(label, category, iou)]) of models A and B as dissected by the pipeline on
-# probe "synthetic", beside their imported profiles on "broden-dissect".
+# probe "synthetic", beside their imported profiles on "places365-netpqc".
 DISSECTED = {
     "resnet50-a": {"layer3": [("dog", "object", 0.2), ("sky", "object", 0.1), ("", "", 0.01)],
                    "layer4": [("dog", "object", 0.15), ("red", "color", 0.06)]},

@@ -24,7 +24,7 @@ def test_published_names_map_to_zoo_keys():
 def test_mustapha_profiles_keep_keys_display_names_and_dash_labels(tmp_path):
     profiles = read_profiles(write_mustapha_profiles(tmp_path / "p.csv"), "mustapha")
     units = profiles.units
-    assert profiles.probe == "broden-dissect"
+    assert profiles.probe == "places365-netpqc"
     assert len(units) == len(planted_models()) * UNITS
     assert profiles.display_names["resnet50-animalnet1"] == "AnimalNet1"
     blank = units[units["model"] == "resnet50-blank"]

@@ -83,20 +83,20 @@ def test_importing_keeps_the_row_of_a_dissected_model(tmp_path):
                     ("resnet50-d", "resnet50", None, "imported", "D")]
     assert con.execute("select probe, count(*) from units where model = 'resnet50-a' "
                        "group by probe order by probe").fetchall() == [
-        ("broden-dissect", 4), ("synthetic", 5)]
+        ("places365-netpqc", 4), ("synthetic", 5)]
     con.close()
 
 
-@pytest.mark.parametrize("probe", ["broden-dissect", "synthetic"])
+@pytest.mark.parametrize("probe", ["places365-netpqc", "synthetic"])
 def test_named_models_on_two_probe_sets_follow_probe(tmp_path, probe):
     con = duckdb.connect(str(build_warehouse(tmp_path / "lce.duckdb",
                                              sources=duplicate_names_sources(tmp_path))))
     result = run_analysis(con, AnalysisOptions(models=("A", "B"), probe=probe))
     assert result.matrix.probe == probe
-    assert result.matrix.labels == {"broden-dissect": ["food (material)", "wood", "dog",
+    assert result.matrix.labels == {"places365-netpqc": ["food (material)", "wood", "dog",
                                                        "food (object)"],
                                     "synthetic": ["red", "car", "dog", "sky"]}[probe]
-    assert result.matrix.counts.sum() == {"broden-dissect": 7, "synthetic": 6}[probe]
+    assert result.matrix.counts.sum() == {"places365-netpqc": 7, "synthetic": 6}[probe]
     con.close()
 
 
@@ -105,10 +105,10 @@ def test_models_on_two_probe_sets_need_probe(tmp_path):
 
     con = duckdb.connect(str(build_warehouse(tmp_path / "lce.duckdb",
                                              sources=duplicate_names_sources(tmp_path))))
-    with pytest.raises(LCEError, match=r"profiled on 2 probe sets \(broden-dissect, synthetic\)"):
+    with pytest.raises(LCEError, match=r"profiled on 2 probe sets \(places365-netpqc, synthetic\)"):
         run_analysis(con, AnalysisOptions(models=("A", "B")))
     with pytest.raises(LCEError, match="model 'resnet50-c' has no units on probe 'synthetic'"):
         run_analysis(con, AnalysisOptions(models=("A", "C"), probe="synthetic"))
     # the one probe set A and C share is used without asking
-    assert run_analysis(con, AnalysisOptions(models=("A", "C"))).matrix.probe == "broden-dissect"
+    assert run_analysis(con, AnalysisOptions(models=("A", "C"))).matrix.probe == "places365-netpqc"
     con.close()

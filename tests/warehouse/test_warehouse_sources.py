@@ -91,7 +91,7 @@ def test_every_source_lands_in_its_table(sources, tmp_path):
         ("dc-k100", "deepcluster", '{"k": 100, "method": "deepcluster", "run": "dc-k100"}')]
     assert q("select value from training_metrics where cycle = 1 and metric = 'nmi'") == [(0.3,)]
     assert q("select probe, count(distinct model) from units group by probe order by probe") == [
-        ("broden-dissect", len(planted_models())), ("synthetic", 1)]
+        ("places365-netpqc", len(planted_models())), ("synthetic", 1)]
     assert q("select model, category from model_categories") == [("tinynet", 1)]
     assert q("select value from meta where key = 'analysis.k'") == [("1",)]
     con.close()
