@@ -31,6 +31,8 @@ NO_LABEL = ""
 # Arrow type name -> DuckDB type. float32 widens to DOUBLE in the warehouse (thresholds).
 _DUCKDB = {"string": "VARCHAR", "int32": "INTEGER", "int64": "BIGINT", "float": "DOUBLE",
            "double": "DOUBLE", "bool": "BOOLEAN"}
+_PANDAS = {"string": "str", "int32": "int32", "int64": "int64", "float": "float32",
+           "double": "float64", "bool": "bool"}
 # pandas' str dtype converts to large_string: the same Parquet column as string.
 _SAME = {"large_string": "string"}
 
@@ -129,6 +131,18 @@ class Contract:
                 raise LCEError(f"{where}: {self.artifact}: column {column.name!r} has nulls"
                                + (f" (no label is {NO_LABEL!r})" if column.label else ""))
         return table
+
+    def frame(self, data, where: str = "frame"):
+        """A frame of this artifact from ``data`` (records or a dict of columns, in any order):
+        the declared order and types, refused like :meth:`validate` when a column is missing or
+        unknown. What test fixtures and small producers build their frames with."""
+        import pandas as pd
+
+        frame = pd.DataFrame(data)
+        names = [c.name for c in self.expected(frame.columns) if c.name in frame.columns]
+        frame = frame[names + [n for n in frame.columns if n not in names]]
+        self.check_names(frame.columns, where)
+        return frame.astype({c.name: _PANDAS[c.type] for c in self.expected(frame.columns)})
 
     def write(self, frame, path: str | Path) -> Path:
         """Validate ``frame`` and write it to ``path`` (atomic, byte-deterministic)."""

@@ -177,3 +177,13 @@ def write_parquet(frame, path: str | Path) -> Path:
         pq.write_table(table, tmp, compression="zstd", row_group_size=1 << 20,
                        write_statistics=True, store_schema=False)
     return Path(path)
+
+
+def write_json(data, path: str | Path) -> Path:
+    """Write ``data`` to ``path`` atomically as JSON with sorted keys, indented, ending in a
+    newline: the same data gives the same bytes (DVC hashes them; people diff them)."""
+    import json
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return Path(path)

@@ -3,15 +3,15 @@
 Writes data/bench/<model>/scores.parquet (benchmark contract, source = 'measured') and meta.json.
 """
 
-import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from lce.bench.run import benchmark_scores
+from lce.contracts import SCORES
 from lce.devices import pick_device
 from lce.errors import LCEError
-from lce.io import atomic_path, write_parquet
+from lce.io import write_json
 from lce.params import bench_params, load_params, model_params
 from lce.probe.broden import BrodenProbe
 from lce.progress import get_logger
@@ -36,11 +36,9 @@ def main(key: str) -> None:
     scores = benchmark_scores(key, model, spec, layer, probe, settings,
                               pick_device(settings.device, "bench.device"))
     out = Path("data/bench") / key
-    write_parquet(scores, out / "scores.parquet")
-    meta = {"model": key, "arch": spec.arch, "source": spec.source, "sha256": spec.sha256,
-            "layer": layer, "bench": asdict(settings)}
-    with atomic_path(out / "meta.json") as tmp:
-        tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    SCORES.write(scores, out / SCORES.artifact)
+    write_json({"model": key, "arch": spec.arch, "source": spec.source, "sha256": spec.sha256,
+                "layer": layer, "bench": asdict(settings)}, out / "meta.json")
 
 
 if __name__ == "__main__":

@@ -4,11 +4,10 @@ Declared under ``metrics:`` in dvc.yaml (and cached, so the run-cache can restor
 ``dvc exp show`` lists for each experiment of a sweep.
 """
 
-import json
 import sys
 from pathlib import Path
 
-from lce.io import atomic_path
+from lce.io import write_json
 from lce.params import load_params, model_params
 from lce.progress import get_logger
 from lce.stage import stage_main
@@ -21,8 +20,7 @@ OUTPUT = Path("metrics/summary.json")
 def main() -> None:
     models = model_params(load_params())
     summary = summarize({key: Path("data/dissect") / key for key in models})
-    with atomic_path(OUTPUT) as tmp:
-        tmp.write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
+    write_json(summary, OUTPUT)
     get_logger("lce.stages.summary").info("%s: %d interpretable units over %d models", OUTPUT,
                                           summary["interpretable"], len(models))
 

@@ -29,10 +29,9 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session")
 def dissection_results(tiny_probe, tmp_path_factory):
     """Real dissection outputs (units.parquet + meta.json) of two small models on the tiny probe."""
-    import json
-
+    from lce.contracts import UNITS
     from lce.dissect.run import dissect
-    from lce.io import write_parquet
+    from lce.io import write_json
     from lce.params import DissectParams
     from lce.probe.broden import BrodenProbe
     from lce.warehouse.build import DissectionResult
@@ -49,10 +48,9 @@ def dissection_results(tiny_probe, tmp_path_factory):
         frame = profiles["features.14"]
         frame.insert(0, "layer", "features.14")
         frame.insert(0, "model", key)
-        write_parquet(frame, root / key / "units.parquet")
-        (root / key / "meta.json").write_text(json.dumps(
-            {"model": key, "arch": spec.arch, "method": spec.method, "source": spec.source,
-             "probe": "tiny"}))
+        UNITS.write(frame, root / key / UNITS.artifact)
+        write_json({"model": key, "arch": spec.arch, "method": spec.method,
+                    "source": spec.source, "probe": "tiny"}, root / key / "meta.json")
         results.append(DissectionResult(root / key))
     return results
 

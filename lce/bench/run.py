@@ -16,11 +16,11 @@ from lce.bench.fewshot import ci95, episode_accuracies
 from lce.bench.linear import linear_accuracy
 from lce.bench.localization import localization_scores
 from lce.bench.probe_targets import image_split, load_targets
+from lce.contracts import SCORES
 from lce.params import BenchParams
 from lce.progress import get_logger, progress
 from lce.threads import cpu_threads
 
-SCORE_COLUMNS = ["model", "task", "dataset", "metric", "value", "higher_is_better", "source"]
 log = get_logger("lce.bench")
 
 
@@ -84,5 +84,5 @@ def benchmark_scores(model_key: str, model, spec, layer: str, probe, settings: B
     # every measured metric is better when higher except a confidence interval's half-width
     frame = pd.DataFrame([(model_key, task, dataset, metric, float(value),
                            not metric.endswith("-ci95"), "measured")
-                          for task, dataset, metric, value in rows], columns=SCORE_COLUMNS)
+                          for task, dataset, metric, value in rows], columns=SCORES.names)
     return frame.sort_values(["task", "dataset", "metric"], ignore_index=True)

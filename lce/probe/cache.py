@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from lce.errors import LCEError
-from lce.io import atomic_directory
+from lce.io import atomic_directory, write_json
 from lce.probe.broden import BrodenProbe
 from lce.probe.validate import category_members, check_image, check_members, check_tables
 
@@ -151,7 +151,7 @@ def _write_cache(tmp: Path, probe: BrodenProbe, mask_shape: tuple[int, int], on_
             "dtype": np.dtype(PLANE_DTYPE).name, "categories": probe.categories,
             "pixel_categories": pixel, "image_categories": image,
             "fingerprint": probe_fingerprint(probe.root)}
-    (tmp / "meta.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    write_json(meta, tmp / "meta.json")
 
 
 class ProbeCache:

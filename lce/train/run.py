@@ -11,12 +11,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from lce.io import atomic_path, write_parquet
+from lce.contracts import TRAINING_METRICS, check_summary
+from lce.io import write_json
 from lce.progress import get_logger
 from lce.threads import cpu_threads
 from lce.train.datasets import load_training_data
@@ -34,11 +34,6 @@ def run_params(run) -> dict:
     params = asdict(run)
     params.pop("key")
     return params
-
-
-def _write_json(path: Path, data: dict) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def execute_run(run, out: str | Path) -> dict:
@@ -64,7 +59,7 @@ def _execute(run, out: Path) -> dict:
     rows = [(run.key, rec.cycle, name, float(value))
             for rec in result.cycles for name, value in sorted(rec.metrics.items())]
     rows.append((run.key, last, "linear_top1", top1))
-    frame = pd.DataFrame(rows, columns=["run", "cycle", "metric", "value"])
+    frame = pd.DataFrame(rows, columns=TRAINING_METRICS.names)
     frame["cycle"] = frame["cycle"].astype("int32")
     result.model.top_layer = None
     state = result.model.state_dict()
@@ -72,19 +67,19 @@ def _execute(run, out: Path) -> dict:
         "key": run.key, "arch": run.arch, "method": run.method, "source": f"trained:{run.key}",
         "mean": data.mean, "std": data.std, "layers": DISSECT_LAYERS[run.arch],
         "arch_kwargs": arch_kwargs(run, data.channels)})
-    write_parquet(frame, out / "metrics.parquet")
-    _write_json(out / "run.json", run_params(run))
+    TRAINING_METRICS.write(frame, out / TRAINING_METRICS.artifact)
+    write_json(run_params(run), out / "run.json")
     total = time.perf_counter() - started
-    _write_json(out / "timings.json", {
+    write_json({
         "cycles": [{"cycle": rec.cycle, **{k: round(v, 4) for k, v in rec.seconds.items()}}
                    for rec in result.cycles],
-        "linear_probe_s": round(probe_s, 4), "total_s": round(total, 4)})
+        "linear_probe_s": round(probe_s, 4), "total_s": round(total, 4)}, out / "timings.json")
     final = result.cycles[-1].metrics if result.cycles else {}
     # no wall time here: summary.json must be byte-identical on every machine (timings.json is
     # the one output that is not, by nature)
     summary = {"linear_top1": round(top1, 6), "cycles": len(result.cycles)}
     summary.update({k: round(final[k], 6) for k in ("nmi_labels", "nmi_prev", "loss")
                     if k in final})
-    _write_json(out / "summary.json", summary)
+    write_json(check_summary(summary, out), out / "summary.json")
     log.info("%s: linear-probe top-1 %.4f (%.1f s)", run.key, top1, total)
     return summary

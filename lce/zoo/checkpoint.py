@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from lce.errors import LCEError
-from lce.io import atomic_path
+from lce.io import atomic_path, write_json
 from lce.zoo.architectures import build_architecture
 from lce.zoo.registry import IMAGENET_MEAN, IMAGENET_STD
 
@@ -68,8 +68,7 @@ def save_checkpoint(directory: str | Path, state_dict: dict, spec_fields: dict) 
     with atomic_path(weights) as tmp:
         tmp.write_bytes(buffer.getvalue())
     spec = CheckpointSpec(sha256=sha256_of(weights), **spec_fields)
-    with atomic_path(directory / SPEC_FILE) as tmp:
-        tmp.write_text(json.dumps(asdict(spec), indent=2, sort_keys=True) + "\n")
+    write_json(asdict(spec), directory / SPEC_FILE)
     return spec
 
 
