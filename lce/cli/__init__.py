@@ -18,6 +18,7 @@ from lce.cli import (  # noqa: F401
     cluster,
     deepcluster,
     imports,
+    place,
     probe,
     query,
     report,

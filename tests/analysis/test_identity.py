@@ -3,39 +3,21 @@ made the same way joins their population, and one made otherwise is refused nami
 
 from __future__ import annotations
 
-import json
-
 import duckdb
 import pytest
 
 from lce.analysis.identity import SEED_PAPER, SEED_PAPER_PROBE, Identity, model_identities
 from lce.analysis.run import AnalysisOptions, run_analysis
 from lce.errors import LCEError
-from tests.support.warehouse import planted_models, write_dissection, write_mustapha_profiles
+from tests.support.placing import newcomer_warehouse
+from tests.support.warehouse import planted_models
 
 NEWCOMER = {"layer4": [("dog", "object", 0.2), ("dog", "object", 0.1), ("car", "object", 0.3),
                        ("sky-t", "part", 0.09), ("red", "color", 0.05)]}
 
 
-def _warehouse(tmp_path, dissect: dict, probe_identity: dict | None, mask_px: int):
-    """Planted seed-paper-format imports plus one dissection on probe places365-netpqc with the
-    given dissect settings, its probe set's masks at ``mask_px``."""
-    from lce.probe.broden import BrodenProbe
-    from lce.probe.synthetic import SyntheticOptions, generate
-    from lce.warehouse.build import Sources, build_warehouse
-
-    probe_dir = generate(tmp_path / "probe", SyntheticOptions(n_images=2, image_size=2 * mask_px))
-    result = write_dissection(tmp_path / "dissect", "newcomer", NEWCOMER, SEED_PAPER_PROBE)
-    meta = json.loads((result.path / "meta.json").read_text())
-    meta["dissect"] = dissect
-    if probe_identity:
-        meta["probe_identity"] = probe_identity
-    (result.path / "meta.json").write_text(json.dumps(meta))
-    db = build_warehouse(tmp_path / "lce.duckdb", sources=Sources(
-        probes=((SEED_PAPER_PROBE, BrodenProbe(probe_dir)),), results=(result,),
-        profile_imports=({"path": str(write_mustapha_profiles(tmp_path / "p.csv")),
-                          "format": "mustapha"},)))
-    return duckdb.connect(str(db), read_only=True)
+def _connect(path):
+    return duckdb.connect(str(path), read_only=True)
 
 
 def test_imported_seed_paper_profiles_carry_the_papers_identity(planted):
@@ -46,8 +28,7 @@ def test_imported_seed_paper_profiles_carry_the_papers_identity(planted):
 
 
 def test_a_dissection_with_the_same_identity_joins_the_population(tmp_path):
-    con = _warehouse(tmp_path, {"method": "dissect", "quantile": 0.01},
-                     {"images": "places365-val", "labeller": "netpqc"}, 56)
+    con = _connect(newcomer_warehouse(tmp_path, NEWCOMER))
     result = run_analysis(con, AnalysisOptions(probe=SEED_PAPER_PROBE))
     assert "newcomer" in result.models and len(result.models) == len(planted_models()) + 1
     # the newcomer's quadrant label is a part concept of the population: it counts in the divisor
@@ -57,7 +38,8 @@ def test_a_dissection_with_the_same_identity_joins_the_population(tmp_path):
 
 
 def test_a_profile_made_another_way_is_refused_naming_the_differences(tmp_path):
-    con = _warehouse(tmp_path, {"method": "netdissect", "quantile": 0.005}, None, 32)
+    broden_way = {"method": "netdissect", "quantile": 0.005}
+    con = _connect(newcomer_warehouse(tmp_path, NEWCOMER, broden_way, None, 32))
     with pytest.raises(LCEError) as err:
         run_analysis(con, AnalysisOptions(probe=SEED_PAPER_PROBE))
     message = str(err.value)
