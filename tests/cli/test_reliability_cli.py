@@ -250,7 +250,10 @@ def test_ctrl_c_during_a_query_exits_130_without_a_traceback(db, tmp_path, to_fi
         time.sleep(0.05)
     time.sleep(0.5)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=30)
+    try:
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()  # never leave a ten-billion-row query running when the test fails
     assert process.returncode == 130 and out == "" and "Traceback" not in err, err
     assert old.read_text() == "previous\n" and list(tmp_path.iterdir()) == [old]
 
