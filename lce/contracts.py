@@ -80,6 +80,10 @@ class Contract:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
+    def _at(self, where) -> str:
+        """Where an error is: the file, named after the artifact, or ``where: <artifact>``."""
+        return str(where) if Path(where).name == self.artifact else f"{where}: {self.artifact}"
+
     def categories(self, names) -> list[str]:
         """The categories whose per-category columns ``names`` holds, in their order."""
         if not self.per_category:
@@ -96,21 +100,22 @@ class Contract:
                         for c in self.per_category]
         return columns
 
-    def check_names(self, names, where: str | Path) -> None:
+    def check_names(self, names, where: str | Path, ordered: bool = True) -> None:
         """Refuse ``names`` (a frame's or a file's columns) lacking a column or holding one the
-        contract does not declare; the order must be the declared one."""
+        contract does not declare; ``ordered``: in the declared order too (what a producer must
+        write; a reader, which goes by name, takes any order)."""
         names = list(names)
         expected = [c.name for c in self.expected(names)]
         for name in expected:
             if name not in names:
-                raise LCEError(f"{where}: {self.artifact}: missing column {name!r}")
+                raise LCEError(f"{self._at(where)}: missing column {name!r}")
         for name in names:
             if name not in expected:
-                raise LCEError(f"{where}: {self.artifact}: column {name!r} is not in the "
+                raise LCEError(f"{self._at(where)}: column {name!r} is not in the "
                                "contract", hint="declare it in lce/contracts.py")
-        if names != expected:
+        if ordered and names != expected:
             first = next(a for a, b in zip(names, expected, strict=True) if a != b)
-            raise LCEError(f"{where}: {self.artifact}: column {first!r} out of order "
+            raise LCEError(f"{self._at(where)}: column {first!r} out of order "
                            f"(expected {', '.join(expected)})")
 
     def validate(self, frame, where: str | Path):
@@ -125,10 +130,10 @@ class Contract:
             found = _SAME.get(found, found)
             # an empty object column has no type yet (Arrow's null): whatever it will hold
             if found != column.type and not (found == "null" and not len(table)):
-                raise LCEError(f"{where}: {self.artifact}: column {column.name!r} is {found}, "
+                raise LCEError(f"{self._at(where)}: column {column.name!r} is {found}, "
                                f"expected {column.type}")
             if not column.nullable and table.column(column.name).null_count:
-                raise LCEError(f"{where}: {self.artifact}: column {column.name!r} has nulls"
+                raise LCEError(f"{self._at(where)}: column {column.name!r} has nulls"
                                + (f" (no label is {NO_LABEL!r})" if column.label else ""))
         return table
 
@@ -142,7 +147,13 @@ class Contract:
         names = [c.name for c in self.expected(frame.columns) if c.name in frame.columns]
         frame = frame[names + [n for n in frame.columns if n not in names]]
         self.check_names(frame.columns, where)
-        return frame.astype({c.name: _PANDAS[c.type] for c in self.expected(frame.columns)})
+        for column in self.expected(frame.columns):
+            try:
+                frame[column.name] = frame[column.name].astype(_PANDAS[column.type])
+            except (TypeError, ValueError):
+                raise LCEError(f"{self._at(where)}: column {column.name!r}: not {column.type} "
+                               f"({frame[column.name].iloc[0]!r}, ...)") from None
+        return frame
 
     def write(self, frame, path: str | Path) -> Path:
         """Validate ``frame`` and write it to ``path`` (atomic, byte-deterministic)."""

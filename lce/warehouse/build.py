@@ -78,7 +78,7 @@ def load_dissection(con, result: DissectionResult) -> None:
 
 def _insert_artifact(con, contract, relation, path, values, order, params=None) -> None:
     """Load ``relation`` (an artifact read from ``path``) into its table, by column name."""
-    contract.check_names(relation.columns, path)
+    contract.check_names(relation.columns, path, ordered=False)
     con.register("artifact", relation)
     con.execute(insert_select(contract, "artifact", relation.columns, values, order), params)
     con.unregister("artifact")
@@ -89,7 +89,7 @@ def load_benchmark_scores(con, path: Path) -> None:
     from lce.warehouse.ingest import insert_benchmarks
 
     scores = con.read_parquet(str(path))
-    SCORES.check_names(scores.columns, path)
+    SCORES.check_names(scores.columns, path, ordered=False)
     insert_benchmarks(con, scores.df())
 
 

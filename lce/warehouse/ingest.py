@@ -97,7 +97,7 @@ def insert_units(con: duckdb.DuckDBPyConnection, units, probe: str, where) -> No
     """Load a unit-profile relation or frame (the :data:`~lce.contracts.UNITS` contract, read
     from ``where``) into ``layers``, ``units`` and ``unit_categories``, by column name: the one
     loader of the dissected and the imported profiles."""
-    UNITS.check_names(units.columns, where)
+    UNITS.check_names(units.columns, where, ordered=False)
     con.register("profile", units)
     con.execute("INSERT INTO layers SELECT model, layer, $probe, count(*) FROM profile "
                 "GROUP BY model, layer ORDER BY model, layer", {"probe": probe})
@@ -114,7 +114,7 @@ def insert_units(con: duckdb.DuckDBPyConnection, units, probe: str, where) -> No
 def insert_benchmarks(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> int:
     """Insert benchmark rows (the :data:`~lce.contracts.SCORES` contract), replacing equal keys
     of the same source."""
-    SCORES.check_names(rows.columns, "benchmarks")
+    SCORES.check_names(rows.columns, "benchmarks", ordered=False)
     con.register("new_benchmarks", rows)
     con.execute("""
         DELETE FROM benchmarks b USING new_benchmarks n
