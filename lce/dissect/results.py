@@ -1,9 +1,11 @@
-"""Assemble one layer's tallies into the tables a dissection writes.
+"""Assemble one layer's tallies into the tables a dissection writes (their columns and types are
+declared in :mod:`lce.contracts`; these are one layer's rows, without ``model`` and ``layer``):
 
-- the unit profile (docs/DESIGN.md §4): ``unit, threshold, label, category, iou, interpretable,
-  null_iou`` and the best ``<category>_label, <category>_iou`` of every category;
-- the full concept-IoU table: one row per (unit, concept) with iou > 0 and its exact counts;
-- the exemplars: the top images of every unit by maximum activation.
+- the unit profile (``UNITS``): the best label of every unit, its null-baseline IoU and the best
+  ``<category>_label, <category>_iou`` of every category;
+- the full concept-IoU table (``CONCEPT_IOU``): one row per (unit, concept) with iou > 0 and its
+  exact counts;
+- the exemplars (``EXEMPLARS``): the top images of every unit by maximum activation.
 
 ``null_iou`` is the best IoU the unit reaches, by the same labelling rule, when its maps are paired
 with the masks of other images (a seeded random permutation): what chance alone gives a unit of
