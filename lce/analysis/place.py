@@ -1,13 +1,15 @@
 """Where does a model fall in a published landscape? A *projection* of a newcomer onto a reference
 population's LCE, which the newcomer does not change.
 
-The reference is the population of a probe set (every model profiled on it but the newcomer; by
-default the seed paper's ``places365-netpqc``) and the models compared in it (default: all of
-them). Its matrix is built exactly as :func:`lce.analysis.run.run_analysis` builds it for the
-compared models with the paper's population divisors, only with the newcomer left out of the
-population, so the reference's components, k and categories are those of the analysis without
-the newcomer. The newcomer's counts are divided by the same divisors, restricted to the
-reference's concepts (a concept only the newcomer has has no axis there; it is listed), and:
+The reference is the population of a probe set (by default the seed paper's
+``places365-netpqc``): its published models -- those imported from a publication, so that other
+models placed beside the newcomer do not move it -- or, with ``population="all"``, every model
+profiled on it but the newcomer; and the models compared in it (default: all of them). Its
+matrix is built exactly as :func:`lce.analysis.run.run_analysis` builds it for the compared
+models with the paper's population divisors, only without the newcomer in the population, so the
+reference's components, k and categories are those of the analysis without the newcomer. The
+newcomer's counts are divided by the same divisors, restricted to the reference's concepts (a
+concept only the newcomer has has no axis there; it is listed), and:
 
 - its coordinates are its centred vector times the reference loadings;
 - its category is the reference category with the nearest centroid (the mean of its members'
@@ -38,6 +40,7 @@ from lce.warehouse.names import resolve_model
 class PlaceOptions:
     probe: str = SEED_PAPER_PROBE
     models: tuple[str, ...] = ()      # the compared reference models; empty: the population
+    population: str = "published"     # the imported (published) models of the probe, or "all"
     iou_cutoff: float = AnalysisParams.iou_cutoff
     layers: tuple[str, ...] = ()
     n_components: int = AnalysisParams.n_components
@@ -80,9 +83,13 @@ def place(con, model: str, options: PlaceOptions = PlaceOptions()) -> Placement:
     """Project ``model`` (a key or a display name) onto the reference population of
     ``options.probe``; see the module docstring."""
     newcomer = resolve_model(con, model)
+    published = "AND model IN (SELECT model FROM models WHERE origin = 'imported')" \
+        if options.population == "published" else ""
     population = [m for m, in con.execute(
-        "SELECT DISTINCT model FROM layers WHERE probe = ? ORDER BY 1",
+        f"SELECT DISTINCT model FROM layers WHERE probe = ? {published} ORDER BY 1",  # noqa: S608
         [options.probe]).fetchall() if m != newcomer]
+    if options.population not in ("published", "all"):
+        raise LCEError(f"unknown population {options.population!r}", hint="published or all")
     if not population:
         raise LCEError(f"probe {options.probe!r} has no reference population to place "
                        f"{model!r} in", hint="import the published profiles first: lce import "

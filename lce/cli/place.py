@@ -30,6 +30,9 @@ def place_command(
         "--probe", help="The reference population's probe set (default: the seed paper's "
         "places365-netpqc).")] = None,
     models: ModelsOption = None,
+    population: Annotated[str, typer.Option(
+        "--population", help="published (the probe's imported models) | all (every model of "
+        "the probe but MODEL): whose concepts set the divisors")] = "published",
     k: Annotated[int | None, typer.Option("--k", min=1, help="Reference categories "
                                           "(default: the elbow, as categorize).")] = None,
     iou_cutoff: CutoffOption = AnalysisParams.iou_cutoff,
@@ -48,8 +51,9 @@ def place_command(
     published neighbours and the concept counts that put it there."""
     from lce.analysis.place import PlaceOptions, place
 
-    options = PlaceOptions(models=tuple(model_names(models)), k=k, iou_cutoff=iou_cutoff,
-                           seed=seed, layers=tuple(layers or ()), neighbours=neighbours, top=top,
+    options = PlaceOptions(models=tuple(model_names(models)), population=population, k=k,
+                           iou_cutoff=iou_cutoff, seed=seed, layers=tuple(layers or ()),
+                           neighbours=neighbours, top=top,
                            **({"probe": probe} if probe else {}))
     with reading(ctx.obj.db) as con:
         p = place(con, model, options)
