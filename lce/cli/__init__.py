@@ -22,6 +22,7 @@ from lce.cli import (  # noqa: F401
     probe,
     query,
     report,
+    segment,
     warehouse,
     zoo,
 )
