@@ -120,6 +120,7 @@ def test_import_errors_are_one_line_and_leave_the_warehouse(tmp_path, db):
     assert db.read_bytes() == before
 
 
+@pytest.mark.slow  # a new interpreter: see tests/cli/test_entry_points.py
 def test_browse_commands_do_not_import_heavy_modules(db):
     code = ("import sys, runpy\n"
             f"sys.argv = ['lce', '--db', {str(db)!r}, 'concepts', 'AnimalNet1']\n"
@@ -212,6 +213,7 @@ print("TORCH", "torch" in sys.modules)
 """
 
 
+@pytest.mark.slow  # a new interpreter: see tests/cli/test_entry_points.py
 def test_analysis_commands_do_not_import_torch(db):
     result = subprocess.run([sys.executable, "-c", NO_TORCH, str(db)], capture_output=True,
                             text=True, env=cli_env(), timeout=300)

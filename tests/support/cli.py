@@ -6,8 +6,8 @@ and its imports (about a second each, once most of a CLI test's time). What a pr
 the command of its own is given to it for the call: ``sys.argv``, stdin, stdout and stderr
 (click's :meth:`~click.testing.CliRunner.isolation`), the environment and the working directory.
 What an in-process run cannot show — that the console script and ``python -m lce`` start, the
-exit code the interpreter returns, which modules a command imports — :func:`spawn_lce` does, in
-the few subprocess tests of ``tests/cli/test_entry_points.py``.
+exit code the interpreter returns, which modules a command imports — a new interpreter shows, in
+the few subprocess tests marked slow (``tests/cli/test_entry_points.py``, :func:`spawn_lce`).
 """
 
 from __future__ import annotations
