@@ -8,7 +8,7 @@ STAMP := $(VENV)/.lce-installed
 export DVC_NO_ANALYTICS := 1
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install repro test lint clean-venv
+.PHONY: install repro test test-fast lint clean-venv
 
 install: $(STAMP)
 
@@ -24,9 +24,13 @@ repro: $(STAMP)
 	@echo "Results: warehouse/lce.duckdb (query it with: $(BIN)/lce query \"select * from models\")"
 	@echo "Artifacts: data/probe (probe set), data/dissect/<model>/units.parquet (unit profiles)"
 
-# pytest exits 5 when it collected no tests: treat that as a failure too.
-test: $(STAMP)
-	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+# `make test` runs the whole suite (CI's .ci/run); `make test-fast` is the developer loop: every
+# package's unit tests, CLI commands run in-process, without the tests marked slow (dvc runs, new
+# interpreters, training beyond seconds). pytest exits 5 when it collected no tests: treat that
+# as a failure too.
+test-fast: MARKERS := -m "not slow"
+test test-fast: $(STAMP)
+	@$(BIN)/python -m pytest $(MARKERS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "Error: pytest ran no tests" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
