@@ -67,9 +67,19 @@ def typed_section(cls, params: dict, name: str, path=PARAMS_FILE):
     return cls(**values)
 
 
+# Where the probe stages write each probe set and its mask cache (probe@<name>, probe-cache@<name>).
+PROBE_ROOT, PROBE_CACHE_ROOT = Path("data/probe"), Path("data/probe-cache")
+# Where dissect@<model>-<probe> writes: data/dissect/<model>/<probe>/ (lce.dissect.artifact).
+DISSECT_ROOT = Path("data/dissect")
+
+
 @dataclass(frozen=True)
-class ProbeParams:
-    name: str = "synthetic"
+class SyntheticProbeParams:
+    """A probe set of kind ``synthetic``: the generator's settings (:mod:`lce.probe.synthetic`
+    takes its defaults from here). ``source`` is what ``probe@<name>`` depends on in DVC: for the
+    generator its own code."""
+
+    source: str = "lce/probe"
     n_images: int = 300
     image_size: int = 224
     seed: int = 0
@@ -81,15 +91,62 @@ class ProbeParams:
     colors: tuple = ()
     scenes: tuple = ()
 
-    def validate(self, path=PARAMS_FILE) -> ProbeParams:
+    def validate(self, where: str) -> SyntheticProbeParams:
         if self.n_images < 1:
-            raise LCEError(f"{path}: probe.n_images: must be at least 1")
+            raise LCEError(f"{where}.n_images: must be at least 1")
         if self.image_size < 32 or self.image_size % 2:
-            raise LCEError(f"{path}: probe.image_size: must be an even number >= 32")
+            raise LCEError(f"{where}.image_size: must be an even number >= 32")
         for key in ("categories", "objects", "materials", "colors", "scenes"):
             if not all(isinstance(name, str) for name in getattr(self, key)):
-                raise LCEError(f"{path}: probe.{key}: expected a list of names")
+                raise LCEError(f"{where}.{key}: expected a list of names")
         return self
+
+
+@dataclass(frozen=True)
+class BrodenProbeParams:
+    """A probe set of kind ``broden``: a Broden-format directory tracked by DVC (``dvc add
+    data/<name>``, ``dvc import-url`` or ``dvc import``), optionally cut to the subset options of
+    the probe commands (0, "" and empty mean "all")."""
+
+    source: str = ""        # the Broden-format directory, e.g. data/broden1_224
+    sample: int = 0         # a seeded sample of N images, kept in index order
+    seed: int = 0
+    split: str = ""         # only the rows of this split (index.csv's split column)
+    categories: tuple = ()  # only these category columns
+
+    def validate(self, where: str) -> BrodenProbeParams:
+        if not self.source:
+            raise LCEError(f"{where}.source: missing (the Broden-format directory, e.g. "
+                           "data/broden1_224, tracked with `dvc add`)")
+        if self.sample < 0:
+            raise LCEError(f"{where}.sample: must be 0 (all images) or more")
+        if not all(isinstance(name, str) for name in self.categories):
+            raise LCEError(f"{where}.categories: expected a list of names")
+        return self
+
+
+# The kinds of probe set: kind -> its settings. lce.probe.sets.BUILDERS holds the matching
+# builder of each kind (the params layer imports no domain package); a new kind adds one entry
+# to each.
+PROBE_KINDS = {"synthetic": SyntheticProbeParams, "broden": BrodenProbeParams}
+
+
+@dataclass(frozen=True)
+class ProbeSet:
+    """One entry of ``probes:``: its name (a stage key and a warehouse probe name), kind and
+    settings."""
+
+    name: str
+    kind: str
+    settings: Any
+
+    @property
+    def directory(self) -> Path:
+        return PROBE_ROOT / self.name
+
+    @property
+    def cache(self) -> Path:
+        return PROBE_CACHE_ROOT / self.name
 
 
 @dataclass(frozen=True)
@@ -142,10 +199,6 @@ class DissectParams:
         if self.scratch and not Path(self.scratch).is_dir():
             raise LCEError(f"{path}: dissect.scratch: {self.scratch} is not a directory")
         return self
-
-
-def probe_params(params: dict, path=PARAMS_FILE) -> ProbeParams:
-    return typed_section(ProbeParams, params, "probe", path).validate(path)
 
 
 def dissect_params(params: dict, path=PARAMS_FILE) -> DissectParams:
@@ -215,6 +268,47 @@ def model_params(params: dict, path=PARAMS_FILE) -> dict[str, ModelParams]:
                                   bench_layer=_coerce(entry.get("bench_layer", ""), str,
                                                       f"{where}.bench_layer"))
     return models
+
+
+def probe_sets(params: dict, path=PARAMS_FILE) -> dict[str, ProbeSet]:
+    """The ``probes`` section: probe sets by name, each ``{kind, ...settings of its kind}``.
+
+    A map rather than one active set switched by experiments, because teams compare one model
+    across probe sets in one warehouse (synthetic and Broden side by side, each under its name).
+    """
+    sets = {}
+    allowed = {"kind"} | {f.name for cls in PROBE_KINDS.values() for f in fields(cls)}
+    for name, entry, where in _keyed_entries(params, "probes", allowed, path):
+        kind = entry.get("kind")
+        if kind not in PROBE_KINDS:
+            raise LCEError(f"{where}.kind: must be one of {', '.join(PROBE_KINDS)}, got {kind!r}")
+        settings = typed_section(PROBE_KINDS[kind],
+                                 {f"probes.{name}": {k: v for k, v in entry.items()
+                                                     if k != "kind"}},
+                                 f"probes.{name}", path).validate(where)
+        sets[name] = ProbeSet(name, kind, settings)
+    if not sets:
+        raise LCEError(f"{path}: probes: define at least one probe set")
+    return sets
+
+
+def dissect_on(params: dict, path=PARAMS_FILE) -> tuple[str, ...]:
+    """``dissect_on``: the probe sets every model is dissected on (``dissect@<model>-<probe>``),
+    names of ``probes``. DVC's ``matrix`` cannot filter a map, so the selection is an explicit
+    list (the default file lists every set). The first is the build's reference probe set: the
+    analysis population's default (``analysis.probe``), the report's exemplars and the summary."""
+    known = probe_sets(params, path)
+    names = params.get("dissect_on")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise LCEError(f"{path}: dissect_on: expected a non-empty list of probe set names",
+                       hint=f"e.g. dissect_on: [{next(iter(known))}]")
+    for i, name in enumerate(names):
+        if name not in known:
+            raise LCEError(f"{path}: dissect_on[{i}]: no probe set {name!r} in probes",
+                           hint=f"probe sets: {', '.join(known)}")
+        if name in names[:i]:
+            raise LCEError(f"{path}: dissect_on[{i}]: {name!r} is listed twice")
+    return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -470,9 +564,10 @@ def _deepcluster(params: dict, path) -> tuple[dict[str, DeepClusterRun], DeepClu
 
 
 # Every section of params.yaml and its reader; check_params rejects any other section.
-READERS = {"probe": probe_params, "fetch": fetch_params, "models": model_params,
-           "dissect": dissect_params, "imports": import_params, "analysis": analysis_params,
-           "report": report_params, "bench": bench_params, "deepcluster": _deepcluster}
+READERS = {"probes": probe_sets, "dissect_on": dissect_on, "fetch": fetch_params,
+           "models": model_params, "dissect": dissect_params, "imports": import_params,
+           "analysis": analysis_params, "report": report_params, "bench": bench_params,
+           "deepcluster": _deepcluster}
 
 
 def check_params(params: dict, path=PARAMS_FILE) -> dict[str, Any]:

@@ -98,12 +98,13 @@ def check_layers(key: str, layers: dict[str, str], arch: str, names: set[str],
 def validate_params(params: dict, path=PARAMS_FILE) -> dict[str, Any]:
     """:func:`lce.params.check_params`, then every check that needs the domain packages; returns
     the typed views."""
-    from lce.probe.synthetic import config_from_params
+    from lce.probe.sets import check_probe_set
     from lce.warehouse.importers import BENCHMARK_FORMATS, PROFILE_FORMATS
     from lce.zoo.registry import get_spec
 
     views = check_params(params, path)
-    config_from_params(views["probe"])
+    for probe_set in views["probes"].values():
+        check_probe_set(probe_set)
     for key, entry in views["fetch"].items():
         try:
             get_spec(entry.zoo)

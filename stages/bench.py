@@ -12,13 +12,12 @@ from lce.contracts import SCORES
 from lce.devices import pick_device
 from lce.errors import LCEError
 from lce.io import write_json
-from lce.params import bench_params, load_params, model_params
+from lce.params import PROBE_ROOT, bench_params, dissect_on, load_params, model_params
 from lce.probe.broden import BrodenProbe
 from lce.progress import get_logger
 from lce.stage import stage_main
 from lce.zoo.checkpoint import load_checkpoint
 
-PROBE = "data/probe"
 log = get_logger("lce.stages.bench")
 
 
@@ -31,7 +30,7 @@ def main(key: str) -> None:
     settings = bench_params(params)
     layer = models[key].benchmark_layer
     model, spec = load_checkpoint(models[key].weights)
-    probe = BrodenProbe(PROBE)
+    probe = BrodenProbe(PROBE_ROOT / dissect_on(params)[0])  # the build's reference probe set
     log.info("benchmarking %s (%s, %s) on frozen %s features", key, spec.arch, spec.source, layer)
     scores = benchmark_scores(key, model, spec, layer, probe, settings,
                               pick_device(settings.device, "bench.device"))

@@ -1,24 +1,26 @@
-"""DVC stage `probe`: write the synthetic Broden-format probe set to data/probe."""
+"""DVC stage `probe@<name>`: build the probe set `probes.<name>` of params.yaml into
+data/probe/<name>/ (a Broden-format directory; lce.probe.sets says what each kind does)."""
 
 import sys
 
-from lce.params import load_params, probe_params
-from lce.probe.synthetic import config_from_params, generate
-from lce.progress import get_logger, progress
+from lce.errors import LCEError
+from lce.params import load_params, probe_sets
+from lce.probe.sets import build_probe_set
+from lce.progress import get_logger
 from lce.stage import stage_main
-
-OUTPUT = "data/probe"
 
 
 @stage_main
-def main() -> None:
-    config = config_from_params(probe_params(load_params()))
-    get_logger("lce.stages.probe").info("generating %d images of %d px into %s",
-                                        config.n_images, config.image_size, OUTPUT)
-    with progress() as bar:
-        task = bar.add_task("probe images", total=config.n_images)
-        generate(OUTPUT, config, on_image=lambda: bar.advance(task))
+def main(name: str) -> None:
+    sets = probe_sets(load_params())
+    if name not in sets:
+        raise LCEError(f"params.yaml: probes.{name}: no such probe set")
+    get_logger("lce.stages.probe").info("building probe set %s (%s) into %s", name,
+                                        sets[name].kind, sets[name].directory)
+    build_probe_set(sets[name])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if len(sys.argv) != 2:
+        sys.exit("usage: python stages/probe.py PROBE_SET")
+    sys.exit(main(sys.argv[1]))

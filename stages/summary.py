@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from lce.io import write_json
-from lce.params import load_params, model_params
+from lce.params import DISSECT_ROOT, dissect_on, load_params, model_params
 from lce.progress import get_logger
 from lce.stage import stage_main
 from lce.summary import summarize
@@ -18,8 +18,9 @@ OUTPUT = Path("metrics/summary.json")
 
 @stage_main
 def main() -> None:
-    models = model_params(load_params())
-    summary = summarize({key: Path("data/dissect") / key for key in models})
+    params = load_params()
+    models, reference = model_params(params), dissect_on(params)[0]  # the reference probe set
+    summary = summarize({key: DISSECT_ROOT / key / reference for key in models})
     write_json(summary, OUTPUT)
     get_logger("lce.stages.summary").info("%s: %d interpretable units over %d models", OUTPUT,
                                           summary["interpretable"], len(models))

@@ -163,13 +163,13 @@ def run_analysis(con: duckdb.DuckDBPyConnection, options: AnalysisOptions) -> LC
 def options_from_params(params: dict) -> AnalysisOptions:
     """Analysis options from params.yaml's ``analysis`` section; with no model selection the
     reference population is every model dissected on the pipeline's probe set."""
-    from lce.params import analysis_params, probe_params
+    from lce.params import analysis_params, dissect_on
 
     p = analysis_params(params)
     selected = bool(p.models or p.where)
     return AnalysisOptions(
         models=tuple(p.models), where=p.where or None,
-        probe=p.probe or (None if selected else probe_params(params).name),
+        probe=p.probe or (None if selected else dissect_on(params)[0]),
         matrix=MatrixOptions(iou_cutoff=p.iou_cutoff, normalise=p.normalise),
         n_components=p.n_components, k=p.k or None, k_max=p.k_max, clustering=p.clustering,
         seed=p.seed, bootstrap=p.bootstrap)

@@ -17,6 +17,7 @@ from lce.cli import (  # noqa: F401
     browse,
     cluster,
     deepcluster,
+    dissect,
     imports,
     place,
     probe,

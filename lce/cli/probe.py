@@ -90,14 +90,18 @@ def stats(directory: ProbeDir, concepts: Annotated[bool, typer.Option(
 
 @probe_app.command("cache")
 def cache(directory: ProbeDir, out: Annotated[Path, typer.Argument(
-        help="The cache directory to write (replaced atomically).")]) -> None:
+        help="The cache directory to write (replaced atomically).")],
+          workers: Annotated[int, typer.Option(
+              "--workers", "-j", help="Processes decoding masks (0: the CPUs available, at "
+                                      "most 8); the cache is the same for any number.")] = 0,
+          ) -> None:
     """Validate a probe set and decode its masks once into a memory-mappable cache."""
     from lce.probe.broden import BrodenProbe
     from lce.probe.cache import build_cache
 
     bar, advance = _bar(len(BrodenProbe(directory)), "decode masks")
     with bar:
-        build_cache(directory, out, on_image=advance)
+        build_cache(directory, out, on_image=advance, workers=workers)
     typer.echo(f"wrote {out}", err=True)
 
 

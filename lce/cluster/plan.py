@@ -5,8 +5,10 @@ Three kinds of jobs (``docs/SCALING.md`` section 2):
 - the **probe job** computes, once and before everything else, the stages that more than one task
   needs (the probe set and its mask cache) and the single stages that need no task's output;
 - the **array** has one task per model -- every stage that a ``foreach: ${models}`` group
-  generates for that key (``dissect@<m>``, ``bench@<m>``) plus the per-item stages that only they
-  need (``fetch@<m>``, or ``train@<run>`` for a network trained here) -- and one task per other
+  generates for that key (``weights@<m>``, ``bench@<m>``) or a ``matrix`` with a ``${models}``
+  axis generates for it (``dissect@<m>-<probe>``, one per probe set), plus the per-item stages
+  that only they need (``fetch@<m>``, or ``train@<run>`` for a network trained here) -- and one
+  task per other
   per-item stage that depends on no model (the study's training runs), so that no heavy stage
   waits for the integrator;
 - the **integrator** asks for the whole pipeline with ``dvc repro --pull``: what the other jobs
@@ -70,16 +72,17 @@ def _upstream(graph: Graph, roots) -> set[str]:
     return seen
 
 
-def plan_jobs(graph: Graph, model_groups: set[str]) -> Plan:
-    """Split ``graph`` into the probe job, the array tasks and the integrator's stages."""
+def plan_jobs(graph: Graph, model_of: dict[str, str]) -> Plan:
+    """Split ``graph`` into the probe job, the array tasks and the integrator's stages;
+    ``model_of`` maps each per-model stage to its model's key (:func:`model_stages`)."""
     order = list(graph)
     roots: dict[str, list[str]] = {}
     for stage in order:
-        item = _item(stage)
-        if item and item[0] in model_groups:
-            roots.setdefault(item[1], []).append(stage)
+        if stage in model_of:
+            roots.setdefault(model_of[stage], []).append(stage)
     if not roots:
-        raise LCEError("dvc.yaml: no per-model stages (foreach: ${models}): params.yaml's "
+        raise LCEError("dvc.yaml: no per-model stages (foreach or matrix over ${models}): "
+                       "params.yaml's "
                        "models: section is empty, so there is nothing to spread over an array")
     closures = {(MODEL_KIND, key): _upstream(graph, targets) for key, targets in roots.items()}
     model_items = {s for closure in closures.values() for s in closure if _item(s)}
@@ -110,15 +113,43 @@ def plan_jobs(graph: Graph, model_groups: set[str]) -> Plan:
                 combining=tuple(s for s in order if s not in assigned))
 
 
-def model_groups(root: Path) -> set[str]:
-    """The stage groups of ``dvc.yaml`` generated per model (``foreach: ${models}``)."""
+def model_stages(root: Path) -> dict[str, str]:
+    """Each stage of ``dvc.yaml`` generated per model -- by ``foreach: ${models}`` or by a
+    ``matrix`` with a ``${models}`` axis -- and its model's key, named as DVC names them
+    (``group@key``; a matrix joins its axes' values with ``-`` in axis order)."""
+    from itertools import product
+
+    from lce.params import load_params
+
     path = root / "dvc.yaml"
     try:
         stages = (yaml.safe_load(path.read_text()) or {}).get("stages") or {}
     except (OSError, yaml.YAMLError) as exc:
         raise LCEError(f"{path}: {exc}") from None
-    return {name for name, stage in stages.items()
-            if isinstance(stage, dict) and str(stage.get("foreach", "")).strip() == "${models}"}
+    params = load_params(root / "params.yaml")
+
+    def values(spec) -> list[str]:
+        if isinstance(spec, list):
+            return [str(v) for v in spec]
+        value = params
+        for part in str(spec).strip().removeprefix("${").removesuffix("}").split("."):
+            value = value.get(part, {}) if isinstance(value, dict) else {}
+        return [str(v) for v in value]  # a dict's keys or a list's items
+
+    owned = {}
+    for name, stage in stages.items():
+        if not isinstance(stage, dict):
+            continue
+        if str(stage.get("foreach", "")).strip() == "${models}":
+            owned.update({f"{name}@{key}": key for key in values("${models}")})
+        axes = stage.get("matrix")
+        if isinstance(axes, dict):
+            model_axis = [k for k, v in axes.items() if str(v).strip() == "${models}"]
+            if model_axis:
+                at = list(axes).index(model_axis[0])
+                for combo in product(*(values(v) for v in axes.values())):
+                    owned[f"{name}@{'-'.join(combo)}"] = combo[at]
+    return owned
 
 
 def pipeline_graph(root: Path) -> Graph:
@@ -140,4 +171,4 @@ def pipeline_graph(root: Path) -> Graph:
 
 def plan_checkout(root: Path) -> Plan:
     """The plan of the checkout at ``root`` (its dvc.yaml and params.yaml)."""
-    return plan_jobs(pipeline_graph(root), model_groups(root))
+    return plan_jobs(pipeline_graph(root), model_stages(root))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -102,20 +103,63 @@ def _offsets(probe: BrodenProbe, categories: list[str]) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]).astype(np.int64)
 
 
+def default_workers() -> int:
+    """Decoding processes for a cache build: the CPUs this process may use, at most 8 (PNG
+    decoding scales about linearly; beyond that the single writer is the limit)."""
+    return max(1, min(8, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else os.cpu_count() or 1))
+
+
 def build_cache(probe_dir: str | Path, out_dir: str | Path,
-                on_image: Callable[[int], None] | None = None) -> Path:
-    """Validate the probe set at ``probe_dir`` and write its cache to ``out_dir`` atomically."""
+                on_image: Callable[[int], None] | None = None, workers: int = 1) -> Path:
+    """Validate the probe set at ``probe_dir`` and write its cache to ``out_dir`` atomically.
+
+    ``workers`` processes decode the masks (``0``: :func:`default_workers`); one writer stores
+    them in index order, so the cache is the same bytes for any number of workers. Memory stays
+    bounded: planes go straight into the memory-mapped ``planes.npy``, a few images at a time.
+    """
     probe = BrodenProbe(probe_dir)
     if not len(probe):
         raise LCEError(f"{probe.index_path}: no images")
     check_tables(probe)
     mask_shape = _mask_shape(probe)
     with atomic_directory(out_dir, inputs=[probe_dir]) as tmp:
-        _write_cache(tmp, probe, mask_shape, on_image)
+        _write_cache(tmp, probe, mask_shape, on_image, workers or default_workers())
     return Path(out_dir)
 
 
-def _write_cache(tmp: Path, probe: BrodenProbe, mask_shape: tuple[int, int], on_image) -> None:
+_WORKER: dict = {}  # the probe set and its category members, once per decoding process
+
+
+def _start_worker(probe: BrodenProbe) -> None:
+    _WORKER.update(probe=probe, members=category_members(probe))
+
+
+def _decode(i: int) -> dict[str, np.ndarray]:
+    """Image i checked (image file, masks, category members) and decoded; planes as uint16."""
+    probe, members = _WORKER["probe"], _WORKER["members"]
+    check_image(probe, i)
+    seg = probe.segmentation(i)
+    check_members(probe, i, seg, members)
+    return {c: data if c in probe.image_level else data.astype(PLANE_DTYPE)
+            for c, data in seg.items()}
+
+
+def _decoded(probe: BrodenProbe, workers: int):
+    """Every image's decoded segmentation, in index order."""
+    _start_worker(probe)
+    if workers == 1:
+        yield from map(_decode, range(len(probe)))
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    with context.Pool(workers, initializer=_start_worker, initargs=(probe,)) as pool:
+        yield from pool.imap(_decode, range(len(probe)), chunksize=8)
+
+
+def _write_cache(tmp: Path, probe: BrodenProbe, mask_shape: tuple[int, int], on_image,
+                 workers: int) -> None:
     from lce.io import write_parquet
 
     sh, sw = mask_shape
@@ -126,11 +170,7 @@ def _write_cache(tmp: Path, probe: BrodenProbe, mask_shape: tuple[int, int], on_
     labels = np.zeros(int(label_offsets[-1]), dtype=np.int32)
     presence = np.zeros((len(probe), len(probe.categories)), dtype=bool)
     totals = ConceptTotals()
-    members = category_members(probe)
-    for i in range(len(probe)):
-        check_image(probe, i)
-        seg = probe.segmentation(i)
-        check_members(probe, i, seg, members)
+    for i, seg in enumerate(_decoded(probe, workers)):
         for j, category in enumerate(pixel):
             k = i * len(pixel) + j
             planes[plane_offsets[k]:plane_offsets[k + 1]] = seg[category]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lce.errors import LCEError
+from lce.params import SyntheticProbeParams
 from lce.probe.materials import COLORS, MATERIAL_TEXTURE, MATERIALS, TEXTURES, material_patch
 from lce.probe.shapes import OBJECTS, SHAPE_PARTS, object_masks, part_names, quadrants
 from lce.probe.writer import ProbeSample, write_broden
@@ -34,16 +35,19 @@ CATEGORIES = tuple(PIXEL_CATEGORIES + IMAGE_CATEGORIES)
 PART_MIN_SIZE = 0.4
 LABEL_BASES = {"color": 1, "object": 20, "part": 60, "scene": 200, "material": 260, "texture": 300}
 
+_DEFAULTS = SyntheticProbeParams()
+
 
 @dataclass(frozen=True)
 class SyntheticOptions:
     """What to generate. Empty concept tuples mean "all"; subsets restrict the random choices
-    (a scene still brings its own sky or water)."""
+    (a scene still brings its own sky or water). The defaults are those of a ``synthetic``
+    probe set in params.yaml (:class:`lce.params.SyntheticProbeParams`), stated there once."""
 
-    n_images: int = 200
-    image_size: int = 112
-    seed: int = 0
-    max_objects: int = 3
+    n_images: int = _DEFAULTS.n_images
+    image_size: int = _DEFAULTS.image_size
+    seed: int = _DEFAULTS.seed
+    max_objects: int = _DEFAULTS.max_objects
     train_fraction: float = 0.0
     categories: tuple[str, ...] = CATEGORIES
     objects: tuple[str, ...] = ()
@@ -254,13 +258,14 @@ def generate_training_split(config: SyntheticOptions, on_image=None) -> Training
     return TrainingSplit(images, scenes, objects, tuple(table["scene"]), object_names)
 
 
-def config_from_params(params) -> SyntheticOptions:
-    """The generator configuration of a ``probe:`` params section (:class:`ProbeParams`); empty
-    lists mean "all"."""
+def config_from_params(params: SyntheticProbeParams,
+                       where: str = "params.yaml: probes.synthetic") -> SyntheticOptions:
+    """The generator configuration of a ``synthetic`` probe set of params.yaml; empty lists mean
+    "all"."""
     config = SyntheticOptions(
         n_images=params.n_images, image_size=params.image_size,
         seed=params.seed, max_objects=params.max_objects,
         categories=tuple(params.categories) or CATEGORIES, objects=tuple(params.objects),
         materials=tuple(params.materials), colors=tuple(params.colors),
         scenes=tuple(params.scenes))
-    return config.validate("params.yaml: probe")
+    return config.validate(where)

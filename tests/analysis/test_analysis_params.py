@@ -13,7 +13,7 @@ def test_repository_defaults_need_no_reference_data():
     params = yaml.safe_load((REPO / "params.yaml").read_text())
     assert import_params(params) == {"profiles": (), "benchmarks": ()}
     options = options_from_params(params)
-    assert options.probe == params["probe"]["name"] and options.k is None
+    assert options.probe == params["dissect_on"][0] and options.k is None
     assert options.matrix.normalise == "population" and options.n_components == 3
     assert report_params(params).exemplar_images > 0
 

@@ -124,7 +124,7 @@ def bench_project(tiny_probe, tmp_path_factory):
     from lce.zoo.registry import get_spec
 
     root = tmp_path_factory.mktemp("bench-project")
-    shutil.copytree(tiny_probe, root / "data/probe")
+    shutil.copytree(tiny_probe, root / "data/probe/synthetic")
     materialize(get_spec("mobilenetv2-random"), root / "data/models/random", seed=0)
     return root
 
@@ -132,6 +132,7 @@ def bench_project(tiny_probe, tmp_path_factory):
 def run_stage(project, bench: dict, **model):
     params = {"models": {"random": {"weights": "data/models/random", "layers": ["features.18"],
                                     **model}},
+              "probes": {"synthetic": {"kind": "synthetic"}}, "dissect_on": ["synthetic"],
               "bench": bench}
     (project / "params.yaml").write_text(yaml.safe_dump(params))
     return subprocess.run([sys.executable, str(REPO / "stages/bench.py"), "random"], cwd=project,

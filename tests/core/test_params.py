@@ -1,7 +1,14 @@
 import pytest
 
 from lce.errors import LCEError
-from lce.params import dissect_params, fetch_params, load_params, model_params, probe_params
+from lce.params import (
+    dissect_on,
+    dissect_params,
+    fetch_params,
+    load_params,
+    model_params,
+    probe_sets,
+)
 
 
 def test_repository_params_are_valid():
@@ -9,7 +16,7 @@ def test_repository_params_are_valid():
     from tests.support.cli import REPO
 
     params = load_params(REPO / "params.yaml")
-    assert probe_params(params).n_images > 0
+    assert probe_sets(params)[dissect_on(params)[0]].settings.n_images > 0
     assert check_dissect(dissect_params(params)) == 0.005  # null: the method's own q
     models = model_params(params)
     assert {"mobilenetv2-imagenet", "mobilenetv2-random"} <= set(models)
@@ -19,18 +26,29 @@ def test_repository_params_are_valid():
     assert fetched["mobilenetv2-random"].zoo == "mobilenetv2-random"
 
 
+def _synthetic(**settings):
+    return {"probes": {"syn": {"kind": "synthetic", **settings}}, "dissect_on": ["syn"]}
+
+
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"probe": {"n_images": "many"}}, "probe.n_images: expected int"),
-        ({"probe": {"n_image": 3}}, "probe.n_image: unknown key"),
-        ({"probe": {"image_size": 31}}, "probe.image_size"),
-        ({}, "missing or invalid section 'probe'"),
+        (_synthetic(n_images="many"), "probes.syn.n_images: expected int"),
+        (_synthetic(n_image=3), "probes.syn.n_image: unknown key"),
+        (_synthetic(image_size=31), "probes.syn.image_size"),
+        (_synthetic(sample=3), "probes.syn.sample: unknown key"),  # a broden setting
+        ({"probes": {"syn": {"kind": "lmdb"}}}, "probes.syn.kind: must be one of synthetic"),
+        ({"probes": {"b": {"kind": "broden"}}}, "probes.b.source: missing"),
+        ({"probes": {"a.b": {"kind": "synthetic"}}}, "probes.a.b: keys must not contain dots"),
+        ({}, "missing or invalid section 'probes'"),
+        ({**_synthetic(), "dissect_on": ["other"]}, r"dissect_on\[0\]: no probe set 'other'"),
+        ({**_synthetic(), "dissect_on": ["syn", "syn"]}, r"dissect_on\[1\]: 'syn' is listed"),
+        ({**_synthetic(), "dissect_on": []}, "dissect_on: expected a non-empty list"),
     ],
 )
 def test_probe_params_errors_name_the_key(params, message):
-    with pytest.raises(LCEError, match=message.replace("(", r"\(")):
-        probe_params(params)
+    with pytest.raises(LCEError, match=message):
+        dissect_on(params)
 
 
 def test_dissect_params_reject_unknown_denominator():
@@ -77,7 +95,7 @@ def test_params_yaml_states_the_code_defaults():
     from tests.support.cli import REPO
 
     yaml_params = load_params(REPO / "params.yaml")
-    sections = {("probe",): p.ProbeParams, ("dissect",): p.DissectParams,
+    sections = {("probes", "synthetic"): p.SyntheticProbeParams, ("dissect",): p.DissectParams,
                 ("analysis",): p.AnalysisParams, ("report",): p.ReportParams,
                 ("bench",): p.BenchParams, ("deepcluster", "defaults"): p.DeepClusterRun,
                 ("deepcluster", "study"): p.DeepClusterStudy}

@@ -32,7 +32,7 @@ def test_the_repository_params_pass_and_the_marker_is_constant(tmp_path):
     first = run_stage(tmp_path, PARAMS)
     assert first.returncode == 0, first.stderr
     marker = (tmp_path / "data/params.ok").read_bytes()
-    again = run_stage(tmp_path, edited(lambda p: p["probe"].update(seed=5)))
+    again = run_stage(tmp_path, edited(lambda p: p["probes"]["synthetic"].update(seed=5)))
     assert again.returncode == 0, again.stderr
     # the marker's bytes do not follow the params: editing one section reruns only its stages
     assert (tmp_path / "data/params.ok").read_bytes() == marker
@@ -63,8 +63,8 @@ def test_validate_params_names_the_key(edit, message):
      "models.syn-dc-k8.bench_layer: no layer 'features.relu9' in small_alexnet"),
     (lambda p: p["fetch"]["mobilenetv2-random"].update(zoo="mobilenetv2-randm"),
      "params.yaml: fetch.mobilenetv2-random.zoo: unknown model key 'mobilenetv2-randm'"),
-    (lambda p: p["probe"].update(objects=["unicorn"]),
-     "params.yaml: probe.objects: unknown name 'unicorn'"),
+    (lambda p: p["probes"]["synthetic"].update(objects=["unicorn"]),
+     "probe set synthetic: params.yaml: probes.synthetic.objects: unknown name 'unicorn'"),
     (lambda p: p["imports"].update(benchmarks=[{"path": "params.yaml", "format": "excel"}]),
      "params.yaml: imports.benchmarks[0].format: must be one of mustapha, tidy"),
 ])

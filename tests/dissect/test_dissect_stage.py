@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-import stages.dissect as stage
+import lce.dissect.artifact as stage
 from lce.io import MARKER
 
 
@@ -16,6 +16,22 @@ def old_outputs(out):
         (out / f"{name}.parquet").write_bytes(b"old " + name.encode())
     (out / "meta.json").write_text('{"old": true}\n')
     return {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+class PlainTable:
+    """A stand-in for a table's contract: writes any frame (the contracts have their tests)."""
+
+    def __init__(self, name, write=None):
+        self.artifact = f"{name}.parquet"
+        self._write = write
+
+    def write(self, frame, path):
+        return self._write(frame, path) if self._write else frame.to_parquet(path)
+
+
+def plain_tables(monkeypatch, write=None):
+    monkeypatch.setattr(stage, "DISSECTION", {name: PlainTable(name, write) for name in
+                                              ("units", "exemplars", "concepts")})
 
 
 def test_a_crash_while_writing_leaves_the_old_outputs(tmp_path, monkeypatch):
@@ -29,7 +45,7 @@ def test_a_crash_while_writing_leaves_the_old_outputs(tmp_path, monkeypatch):
         written.append(path)
         path.write_bytes(b"new")
 
-    monkeypatch.setattr(stage, "write_parquet", failing_write)
+    plain_tables(monkeypatch, failing_write)
     tables = {"units": pd.DataFrame({"unit": [0]}), "exemplars": pd.DataFrame({"unit": [0]})}
     with pytest.raises(OSError, match="disk full"):
         stage.write_outputs(out, tables, {"model": "m"})
@@ -37,7 +53,8 @@ def test_a_crash_while_writing_leaves_the_old_outputs(tmp_path, monkeypatch):
     assert written and written[0].parent != out
 
 
-def test_new_outputs_replace_the_whole_directory(tmp_path):
+def test_new_outputs_replace_the_whole_directory(tmp_path, monkeypatch):
+    plain_tables(monkeypatch)
     out = tmp_path / "dissect" / "m"
     old_outputs(out)
     (tmp_path / "dissect" / ".m.tmp").mkdir()  # left over by a crashed run

@@ -48,7 +48,7 @@ from tests.support.project import (
 pytestmark = pytest.mark.slow
 
 BINARIES = ("munged", "mungekey", "slurmctld", "slurmd", "sbatch", "squeue", "scancel", "sinfo")
-SHARED_STAGES = {"params", "probe", "probe-cache"}
+SHARED_STAGES = {"params", "probe@synthetic", "probe-cache@synthetic"}
 COMBINING_STAGES = {"analyze", "study", "warehouse", "summary", "report"}
 CHANGED = MODELS[1]  # the model the second submission changes, whose task is cancelled
 JOB_OPTIONS = ("--gpus", "0", "--cpus", "1", "--mem", "100M", "--tmp", "0", "--time", "10",
@@ -298,7 +298,8 @@ def own_stages(task: int) -> set[str]:
     benchmarks, or the training run that no model uses (the study's)."""
     if task <= len(MODELS):
         model = MODELS[task - 1]
-        return {f"fetch@{model}", f"dissect@{model}", f"bench@{model}"}
+        return {f"fetch@{model}", f"weights@{model}", f"dissect@{model}-synthetic",
+                f"bench@{model}"}
     return {f"train@{TRAIN_RUNS[task - len(MODELS) - 1]}"}
 
 
@@ -327,7 +328,7 @@ def integrated(lab, first) -> Path:
 def _repro_alone(project: Path) -> tuple[Path, float]:
     start = time.monotonic()
     result = dvc("repro", cwd=project, timeout=900)
-    assert {"dissect@mobilenetv2-random", "warehouse"} <= stages_ran(result.stdout)
+    assert {"dissect@mobilenetv2-random-synthetic", "warehouse"} <= stages_ran(result.stdout)
     return project, time.monotonic() - start
 
 

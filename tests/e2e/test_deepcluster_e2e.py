@@ -26,11 +26,11 @@ PARAMS = {
 @pytest.mark.slow
 def test_train_dissect_and_study_through_dvc(tmp_path):
     project = copy_project(tmp_path / "project", PARAMS)
-    first = dvc("repro", "study", "dissect@syn-k4", cwd=project)
+    first = dvc("repro", "study", "dissect@syn-k4-synthetic", cwd=project)
     assert first.returncode == 0, first.stdout + first.stderr
-    for stage in ("train@syn-k4", "train@syn-k4-halt", "dissect@syn-k4", "study"):
+    for stage in ("train@syn-k4", "train@syn-k4-halt", "dissect@syn-k4-synthetic", "study"):
         assert f"Running stage '{stage}'" in first.stdout
-    units = pd.read_parquet(project / "data/dissect/syn-k4/units.parquet")
+    units = pd.read_parquet(project / "data/dissect/syn-k4/synthetic/units.parquet")
     assert len(units) == 16 and set(units["layer"]) == {"features.relu5"}
     quality = pd.read_parquet(project / "data/study/random_quality.parquet")
     pairs = quality[["seed", "k"]].drop_duplicates().sort_values(["seed", "k"]).values.tolist()
@@ -49,7 +49,7 @@ def test_train_dissect_and_study_through_dvc(tmp_path):
     assert metrics.returncode == 0, metrics.stderr
     assert "linear_top1" in metrics.stdout and "syn-k8/summary.json" in metrics.stdout
 
-    second = dvc("repro", "study", "dissect@syn-k4", cwd=project)
+    second = dvc("repro", "study", "dissect@syn-k4-synthetic", cwd=project)
     assert second.returncode == 0, second.stderr
     assert "Running stage" not in second.stdout
 

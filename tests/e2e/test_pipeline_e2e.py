@@ -11,14 +11,15 @@ def test_dvc_repro_builds_the_warehouse_and_second_run_does_nothing(tmp_path):
     project = copy_project(tmp_path / "project", TINY_PARAMS)
     first = dvc("repro", cwd=project)
     assert first.returncode == 0, first.stdout + first.stderr
-    for stage in ("probe", "fetch@mobilenetv2-imagenet", "fetch@mobilenetv2-random",
-                  "dissect@mobilenetv2-imagenet", "dissect@mobilenetv2-random",
+    for stage in ("probe@synthetic", "probe-cache@synthetic", "fetch@mobilenetv2-imagenet",
+                  "fetch@mobilenetv2-random", "dissect@mobilenetv2-imagenet-synthetic",
+                  "dissect@mobilenetv2-random-synthetic",
                   "bench@mobilenetv2-imagenet", "bench@mobilenetv2-random", "train@mnist-random",
                   "study", "analyze", "warehouse", "report"):
         assert f"Running stage '{stage}'" in first.stdout
     assert (project / "warehouse/lce.duckdb").is_file()
     assert "data:image/png;base64," in (project / "data/report/index.html").read_text()
-    assert (project / "data/dissect/mobilenetv2-random/units.parquet").is_file()
+    assert (project / "data/dissect/mobilenetv2-random/synthetic/units.parquet").is_file()
 
     result = run_lce("query", "select model, count(*) as n from units group by model "
                      "order by model", "-f", "csv", cwd=project)
@@ -40,10 +41,12 @@ def test_dvc_repro_builds_the_warehouse_and_second_run_does_nothing(tmp_path):
 
 @pytest.mark.slow
 def test_bad_params_fail_the_stage_with_one_error_line(tmp_path):
-    params = {**TINY_PARAMS, "probe": {**TINY_PARAMS["probe"], "n_images": "lots"}}
+    params = {**TINY_PARAMS, "probes": {"synthetic": {**TINY_PARAMS["probes"]["synthetic"],
+                                                      "n_images": "lots"}}}
     project = copy_project(tmp_path / "project", params)
-    result = dvc("repro", "probe", cwd=project, check=False)
+    result = dvc("repro", "probe@synthetic", cwd=project, check=False)
     assert result.returncode != 0
-    assert "Error: params.yaml: probe.n_images: expected int, got 'lots'" in result.stderr
+    assert "Error: params.yaml: probes.synthetic.n_images: expected int, got 'lots'" \
+        in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
     assert not (project / "data/probe").exists()

@@ -9,8 +9,8 @@ from lce.probe import open_probe
 from tests.support.project import TINY_PARAMS, copy_project, dvc
 
 PARAMS = copy.deepcopy(TINY_PARAMS)
-PARAMS["probe"].update({"n_images": 6})
-STAGES = ("probe", "probe-cache")
+PARAMS["probes"]["synthetic"].update({"n_images": 6})
+STAGES = ("probe@synthetic", "probe-cache@synthetic")
 
 
 def out_hashes(project) -> dict[str, str]:
@@ -23,7 +23,7 @@ def test_probe_stages_build_and_rebuild_byte_identically(tmp_path):
     project = copy_project(tmp_path / "project", PARAMS)
     first = dvc("repro", *STAGES, cwd=project)
     assert first.returncode == 0, first.stdout + first.stderr
-    probe = open_probe(project / "data/probe", project / "data/probe-cache")
+    probe = open_probe(project / "data/probe/synthetic", project / "data/probe-cache/synthetic")
     assert len(probe) == 6 and len(probe.concept_totals) == len(probe.concepts)
     hashes = out_hashes(project)
 
@@ -38,9 +38,10 @@ def test_probe_stages_build_and_rebuild_byte_identically(tmp_path):
 @pytest.mark.slow
 def test_bad_probe_params_fail_with_one_line(tmp_path):
     params = copy.deepcopy(PARAMS)
-    params["probe"]["objects"] = ["unicorn"]
+    params["probes"]["synthetic"]["objects"] = ["unicorn"]
     project = copy_project(tmp_path / "project", params)
-    result = dvc("repro", "probe", cwd=project, check=False)
+    result = dvc("repro", "probe@synthetic", cwd=project, check=False)
     assert result.returncode != 0
-    assert "Error: params.yaml: probe.objects: unknown name 'unicorn'" in result.stderr
+    assert ("Error: probe set synthetic: params.yaml: probes.synthetic.objects: unknown name "
+            "'unicorn'") in result.stderr
     assert "Traceback" not in result.stderr + result.stdout

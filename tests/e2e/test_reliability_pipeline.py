@@ -41,8 +41,9 @@ MODEL = MODELS[1]   # mobilenetv2-random: its fetch seed changes its weights
 UNITS = 24          # channels of features.3 in MobileNetV2
 SEED = int(os.environ.get("LCE_FAULT_SEED") or random.SystemRandom().randrange(10**6))
 WAREHOUSE = "warehouse/lce.duckdb"
-OUTPUTS = ("data/probe", "data/probe-cache", *(f"data/models/{m}" for m in MODELS),
-           *(f"data/dissect/{m}" for m in MODELS), WAREHOUSE)
+OUTPUTS = ("data/probe/synthetic", "data/probe-cache/synthetic",
+           *(f"data/models/{m}" for m in MODELS),
+           *(f"data/dissect/{m}/synthetic" for m in MODELS), WAREHOUSE)
 
 
 def write_params(project: Path, params: dict) -> None:
@@ -90,7 +91,7 @@ MISTAKES = {
                   "Error: params.yaml: fetch.../probe-x: keys may only hold letters"),
     # onto another stage's output: DVC itself refuses the pipeline before running anything
     "fetch key onto data/probe": (lambda p: p["fetch"].update({"../probe": {"zoo": MODEL}}),
-                                  "ERROR: output 'data/probe' is specified in"),
+                                  "overlap and are thus in the same tracked directory"),
     "dotted key": (lambda p: p["models"].update({"mobilenetv2.v2": p["models"][MODEL]}),
                    "Error: params.yaml: models.mobilenetv2.v2: keys must not contain dots"),
 }
@@ -122,10 +123,12 @@ def test_a_params_mistake_costs_no_result(project, mistake):
 # --- SIGKILL at a random point -----------------------------------------------------------------
 
 FAULTS = {  # stage -> (its output, a params edit that makes its new output differ, or None)
-    "probe": ("data/probe", lambda p: p["probe"].update(seed=2)),
-    "probe-cache": ("data/probe-cache", None),      # same probe set: the same bytes again
+    "probe@synthetic": ("data/probe/synthetic",
+                        lambda p: p["probes"]["synthetic"].update(seed=2)),
+    "probe-cache@synthetic": ("data/probe-cache/synthetic", None),  # same set: same bytes
     f"fetch@{MODEL}": (f"data/models/{MODEL}", lambda p: p["fetch"][MODEL].update(seed=1)),
-    f"dissect@{MODEL}": (f"data/dissect/{MODEL}", lambda p: p["dissect"].update(null_seed=1)),
+    f"dissect@{MODEL}-synthetic": (f"data/dissect/{MODEL}/synthetic",
+                                   lambda p: p["dissect"].update(null_seed=1)),
     "warehouse": (WAREHOUSE, None),                 # every build differs (its build time)
 }
 

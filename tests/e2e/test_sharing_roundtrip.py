@@ -39,14 +39,15 @@ UNITS_SQL = "select model, count(*) as n from units group by model order by mode
 # features.3 of MobileNetV2 has 24 channels: every model contributes 24 units.
 EXPECTED_UNITS = ["model,n", *(f"{model},24" for model in MODELS)]
 WAREHOUSE = "warehouse/lce.duckdb"
-SHARED_STAGES = ("params", "probe", "probe-cache")  # what every model's stages depend on
+# what every model's stages depend on
+SHARED_STAGES = ("params", "probe@synthetic", "probe-cache@synthetic")
 TRAINING_STAGES = (*(f"train@{run}" for run in TRAIN_RUNS), "study")
 # what is left for an integrator: the stages that combine every model's results
 COMBINING_STAGES = {"analyze", "warehouse", "summary", "report"}
 
 
 def model_stages(model: str) -> tuple[str, ...]:
-    return (f"dissect@{model}", f"bench@{model}")
+    return (f"dissect@{model}-synthetic", f"bench@{model}")
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ def clone_a(origin, remotes, tmp_path_factory) -> Path:
     project = with_all_remotes(clone(origin, tmp_path_factory.mktemp("a") / "A"), remotes,
                                "shared")
     result = dvc("repro", *TARGETS, cwd=project)
-    assert {"probe", "dissect@mobilenetv2-random", "warehouse"} <= stages_ran(result.stdout)
+    assert {"probe@synthetic", "dissect@mobilenetv2-random-synthetic",
+            "warehouse"} <= stages_ran(result.stdout)
     for kind in remotes:
         dvc("push", "--run-cache", "-r", kind, cwd=project)
     run("git", "add", "-A", cwd=project)
@@ -200,11 +202,11 @@ def test_independent_runs_give_byte_identical_outputs(clone_a, split_clones):
     outs_a = lock_outs(clone_a)
     for model, project in split_clones.items():
         outs = lock_outs(project)
-        assert {"data/probe", "data/probe-cache", f"data/models/{model}",
-                f"data/dissect/{model}", f"data/bench/{model}"} <= set(outs)
+        assert {"data/probe/synthetic", "data/probe-cache/synthetic", f"data/models/{model}",
+                f"data/dissect/{model}/synthetic", f"data/bench/{model}"} <= set(outs)
         for path, md5 in outs.items():
             if path.endswith("/timings.json") or path == "data/study":
                 continue  # wall-clock seconds of training runs (and the study quoting them)
             assert md5 == outs_a[path], f"{path} differs between two runs"
-        parquet = f"data/dissect/{model}/units.parquet"
+        parquet = f"data/dissect/{model}/synthetic/units.parquet"
         assert (project / parquet).read_bytes() == (clone_a / parquet).read_bytes()

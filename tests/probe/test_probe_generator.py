@@ -110,13 +110,30 @@ def test_training_split_labels_and_artifact_round_trip(tmp_path):
 
 
 def test_params_section_drives_the_generator():
-    from lce.params import probe_params
+    from lce.params import probe_sets
     from lce.probe.synthetic import config_from_params
 
-    params = probe_params({"probe": {"n_images": 5, "image_size": 64, "scenes": ["sky"]}})
+    def settings(**values):
+        return probe_sets({"probes": {"syn": {"kind": "synthetic", **values}}})["syn"].settings
+
+    params = settings(n_images=5, image_size=64, scenes=["sky"])
     assert config_from_params(params).scenes == ("sky",)
     assert config_from_params(params).categories == ("color", "object", "part", "material",
                                                      "scene", "texture")
-    bad = probe_params({"probe": {"materials": ["plastic"]}})
-    with pytest.raises(LCEError, match=r"params.yaml: probe.materials: unknown name 'plastic'"):
-        config_from_params(bad)
+    bad = settings(materials=["plastic"])
+    with pytest.raises(LCEError, match=r"params.yaml: probes.syn.materials: unknown name "
+                                       r"'plastic'"):
+        config_from_params(bad, "params.yaml: probes.syn")
+
+
+def test_generator_defaults_are_the_params_defaults():
+    """The generator states no default of its own: a synthetic probe set left at its defaults
+    in params.yaml is what SyntheticOptions() generates."""
+    import dataclasses
+
+    from lce.params import SyntheticProbeParams
+
+    options, params = SyntheticOptions(), SyntheticProbeParams()
+    for field in dataclasses.fields(SyntheticOptions):
+        if hasattr(params, field.name) and not isinstance(getattr(params, field.name), tuple):
+            assert getattr(options, field.name) == getattr(params, field.name), field.name

@@ -19,7 +19,9 @@ import yaml
 from tests.support.cli import REPO, cli_env
 
 TINY_PARAMS = {
-    "probe": {"name": "synthetic", "n_images": 8, "image_size": 64, "seed": 1, "max_objects": 2},
+    "probes": {"synthetic": {"kind": "synthetic", "source": "lce/probe", "n_images": 8,
+                             "image_size": 64, "seed": 1, "max_objects": 2}},
+    "dissect_on": ["synthetic"],
     "fetch": {"mobilenetv2-imagenet": {}, "mobilenetv2-random": {"seed": 0}},
     "models": {
         key: {"weights": f"data/models/{key}", "layers": ["features.14"]}
@@ -28,7 +30,7 @@ TINY_PARAMS = {
     "dissect": {"quantile": 0.005, "denominator": "netdissect", "iou_cutoff": 0.04,
                 "batch_size": 8, "device": "cpu"},
     "imports": {"profiles": [], "benchmarks": []},
-    "analysis": {"models": [], "k": 0, "method": "kmeans", "seed": 0},
+    "analysis": {"models": [], "k": 0, "clustering": "kmeans", "seed": 0},
     "report": {"exemplar_units": 2, "exemplar_images": 3, "landscapes": 2},
     "bench": {"device": "cpu", "input_size": 32, "max_images": 300,
               "linear_datasets": ["digits"], "fewshot_datasets": ["digits"], "shots": [1],
@@ -83,8 +85,9 @@ def tiny_params(models=MODELS, **overrides) -> dict:
     params = copy.deepcopy(yaml.safe_load((REPO / "params.yaml").read_text()))
     params.update(copy.deepcopy(TINY_PARAMS))
     params.update({
-        "probe": {"name": "synthetic", "n_images": 6, "image_size": 64, "seed": 1,
-                  "max_objects": 2},
+        "probes": {"synthetic": {"kind": "synthetic", "source": "lce/probe", "n_images": 6,
+                                 "image_size": 64, "seed": 1, "max_objects": 2}},
+        "dissect_on": ["synthetic"],
         "fetch": {key: {"zoo": key} for key in models},
         "models": {key: {"weights": f"data/models/{key}", "layers": ["features.3"]}
                    for key in models},
