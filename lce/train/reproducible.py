@@ -28,6 +28,10 @@ from contextlib import contextmanager
 
 PINNED = {"ATEN_CPU_CAPABILITY": "avx2", "MKL_CBWR": "AVX2,STRICT",
           "MKL_ENABLE_INSTRUCTIONS": "AVX2", "ONEDNN_MAX_CPU_ISA": "AVX2"}
+# what a CPU without AVX2 would run: ATen's scalar loops, MKL's SSE2 path, oneDNN's SSE4.1 kernels
+# (the other setting the spread across machines is measured against)
+OLDER_CPU = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
+             "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "ONEDNN_MAX_CPU_ISA": "SSE41"}
 
 
 def pin_kernel_dispatch() -> None:

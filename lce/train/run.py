@@ -44,14 +44,20 @@ def execute_run(run, out: str | Path) -> dict:
 
 
 def _execute(run, out: Path) -> dict:
-    import pandas as pd
-
     started = time.perf_counter()
     data = load_training_data(run)
     log.info("%s: %s %s on %s (%d train / %d held-out images, %d channel(s), %d px)", run.key,
              run.method, run.arch, run.dataset, len(data.train), len(data.test), data.channels,
              run.image_size)
-    result = train(run, data)
+    return write_run(run, data, train(run, data), out, started)
+
+
+def write_run(run, data, result, out: Path, started: float | None = None) -> dict:
+    """Score ``result`` (the trained ``run``) with the linear probe and write its artifacts under
+    ``out``; returns the summary. ``total_s`` in timings.json is the wall time since ``started``
+    or, without it (a run branched off its twin), its cycles' and the probe's seconds."""
+    import pandas as pd
+
     probe_start = time.perf_counter()
     top1 = linear_probe_top1(result.model, data)
     probe_s = time.perf_counter() - probe_start
@@ -69,7 +75,8 @@ def _execute(run, out: Path) -> dict:
         "arch_kwargs": arch_kwargs(run, data.channels)})
     TRAINING_METRICS.write(frame, out / TRAINING_METRICS.artifact)
     write_json(run_params(run), out / "run.json")
-    total = time.perf_counter() - started
+    total = (time.perf_counter() - started if started is not None else
+             sum(sum(rec.seconds.values()) for rec in result.cycles) + probe_s)
     write_json({
         "cycles": [{"cycle": rec.cycle, **{k: round(v, 4) for k, v in rec.seconds.items()}}
                    for rec in result.cycles],

@@ -10,14 +10,16 @@ so they are the comparison's upper and lower anchors.
 
 from __future__ import annotations
 
+import copy
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 from torch import nn
 
+from lce.errors import LCEError
 from lce.progress import get_logger, progress
 from lce.threads import cpu_threads
 from lce.train.clustering import kmeans, preprocess, uniform_cluster_sample
@@ -73,6 +75,20 @@ class TrainResult:
     model: nn.Module
     cycles: list[CycleRecord] = field(default_factory=list)
     pseudo_labels: np.ndarray | None = None
+    branches: dict[str, TrainResult] = field(default_factory=dict)  # halted variants, by key
+
+
+@dataclass
+class _State:
+    """Everything a cycle reads and changes. A halted variant shares its continuous twin's first
+    h cycles, so it branches off a deep copy of this state taken after them (the copy keeps the
+    optimizers pointing at the copied model's parameters)."""
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    head_optimizer: torch.optim.Optimizer | None
+    rng: np.random.Generator
+    pseudo: np.ndarray | None
+    result: TrainResult
 
 
 def _sgd(params, run) -> torch.optim.SGD:
@@ -98,14 +114,28 @@ def _train_pass(model, optimizers, images, targets, indices, batch_size) -> floa
     return total / max(seen, 1)
 
 
-def train(run, data: TrainingData, on_cycle: Callable | None = None) -> TrainResult:
+def train(run, data: TrainingData, on_cycle: Callable | None = None,
+          branches: Sequence = ()) -> TrainResult:
     """Train the run's network on the training split; ``on_cycle(cycle, model, labels)`` is called
-    after every cycle (tests use it to watch heads and pseudo-labels)."""
+    after every cycle (tests use it to watch heads and pseudo-labels).
+
+    ``branches``: halted variants of this continuous run (``replace(run, key=...,
+    halt_clustering=h)``, 0 < h < cycles). Each is continued from a copy of the state after the
+    h cycles it shares with ``run`` instead of being trained again from cycle 0, and returned in
+    ``result.branches[key]``: the same numbers as training it alone (a test checks the bytes),
+    for the cost of its cycles from h on.
+    """
+    for branch in branches:
+        h = branch.halt_clustering
+        if run.halt_clustering or not 0 < h < run.cycles or \
+                replace(branch, key=run.key, halt_clustering=0) != run:
+            raise LCEError(f"{branch.key}: not a halted variant of the continuous run {run.key} "
+                           f"(halt_clustering must be in 1..{run.cycles - 1}, the rest equal)")
     with cpu_threads(1), deterministic():
-        return _train(run, data, on_cycle)
+        return _train(run, data, on_cycle, branches)
 
 
-def _train(run, data: TrainingData, on_cycle: Callable | None) -> TrainResult:
+def _train(run, data: TrainingData, on_cycle: Callable | None, branches: Sequence) -> TrainResult:
     model = build_net(run, data.channels)
     result = TrainResult(model)
     if run.method == "random":
@@ -113,43 +143,58 @@ def _train(run, data: TrainingData, on_cycle: Callable | None) -> TrainResult:
     images = data.images[torch.from_numpy(data.train)]
     labels = data.labels[data.train]
     labelled = np.searchsorted(data.train, data.labelled)
-    optimizer = _sgd([p for p in model.parameters() if p.requires_grad], run)
-    rng = np.random.default_rng([run.seed, run.data_seed])
-    pseudo = None
+    state = _State(model, _sgd([p for p in model.parameters() if p.requires_grad], run), None,
+                   np.random.default_rng([run.seed, run.data_seed]), None, result)
     if run.method == "supervised":
         model.top_layer = new_head(model.feature_dim, int(data.labels.max()) + 1)
-        head_optimizer = _sgd(model.top_layer.parameters(), run)
+        state.head_optimizer = _sgd(model.top_layer.parameters(), run)
+    forks = {}
     with progress() as bar:
         task = bar.add_task(f"{run.key or 'train'}", total=run.cycles)
         for cycle in range(run.cycles):
-            seconds, metrics = {}, {}
-            if run.method == "supervised":
-                targets, indices = labels, rng.permutation(len(images))
-            else:
-                halted = bool(run.halt_clustering) and cycle >= run.halt_clustering
-                if not halted:
-                    clustering, head_optimizer = _recluster(model, images, run, cycle, seconds)
-                    pseudo = clustering.assignments
-                metrics = clustering_metrics(pseudo, labels, run.k,
-                                             result.pseudo_labels if cycle else None)
-                if not halted:  # what k-means left empty, counted before the refill
-                    metrics["clusters_empty"] = float(clustering.n_empty)
-                metrics["nmi_labelled"] = nmi(pseudo[labelled], labels[labelled])
-                metrics["halted"] = float(halted)
-                targets = pseudo
-                indices = uniform_cluster_sample(pseudo, len(images), rng)
-            start = time.perf_counter()
-            metrics["loss"] = _train_pass(model, [optimizer, head_optimizer], images,
-                                          torch.from_numpy(targets), indices, run.batch_size)
-            seconds["train_s"] = time.perf_counter() - start
-            result.pseudo_labels = pseudo
-            result.cycles.append(CycleRecord(cycle, metrics, seconds))
-            log.info("%s cycle %d: %s", run.key, cycle,
-                     ", ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items())))
+            for branch in branches:
+                if branch.halt_clustering == cycle:
+                    forks[branch.key] = copy.deepcopy(state)
+            _cycle(run, cycle, state, images, labels, labelled)
             if on_cycle is not None:
-                on_cycle(cycle, model, pseudo)
+                on_cycle(cycle, model, state.pseudo)
             bar.advance(task)
+        for branch in branches:
+            fork = forks.pop(branch.key)
+            for cycle in range(branch.halt_clustering, run.cycles):
+                _cycle(branch, cycle, fork, images, labels, labelled)
+            result.branches[branch.key] = fork.result
     return result
+
+
+def _cycle(run, cycle: int, state: _State, images, labels, labelled) -> None:
+    """One cycle of ``run`` on ``state``: re-cluster unless halted, then one training pass."""
+    seconds, metrics = {}, {}
+    if run.method == "supervised":
+        targets, indices = labels, state.rng.permutation(len(images))
+    else:
+        halted = bool(run.halt_clustering) and cycle >= run.halt_clustering
+        if not halted:
+            clustering, state.head_optimizer = _recluster(state.model, images, run, cycle,
+                                                          seconds)
+            state.pseudo = clustering.assignments
+        pseudo = state.pseudo
+        metrics = clustering_metrics(pseudo, labels, run.k,
+                                     state.result.pseudo_labels if cycle else None)
+        if not halted:  # what k-means left empty, counted before the refill
+            metrics["clusters_empty"] = float(clustering.n_empty)
+        metrics["nmi_labelled"] = nmi(pseudo[labelled], labels[labelled])
+        metrics["halted"] = float(halted)
+        targets = pseudo
+        indices = uniform_cluster_sample(pseudo, len(images), state.rng)
+    start = time.perf_counter()
+    metrics["loss"] = _train_pass(state.model, [state.optimizer, state.head_optimizer], images,
+                                  torch.from_numpy(targets), indices, run.batch_size)
+    seconds["train_s"] = time.perf_counter() - start
+    state.result.pseudo_labels = state.pseudo
+    state.result.cycles.append(CycleRecord(cycle, metrics, seconds))
+    log.info("%s cycle %d: %s", run.key, cycle,
+             ", ".join(f"{k}={v:.4g}" for k, v in sorted(metrics.items())))
 
 
 def _recluster(model, images, run, cycle: int, seconds: dict):

@@ -20,6 +20,10 @@ from lce.train.study import (
     RUN_COLUMNS,
     anchor_comparison,
     halted_pairs,
+    halting_effects,
+    interplay_correlation,
+    k_effects,
+    quality_by_k,
     quality_vs_accuracy,
     selection_table,
 )
@@ -116,9 +120,12 @@ def test_report_says_what_cannot_be_measured_and_when_deepcluster_loses(tmp_path
     metrics = pd.DataFrame([{"run": key, "cycle": c, "metric": "nmi_labels", "value": 0.1}
                             for key in SIGNALS for c in range(3)])
     halted = halted_pairs(RUNS, table)
-    path = write_report(tmp_path, table, metrics, quality, quality_vs_accuracy(table, quality),
-                        halted, selection_table(table, halted, 1),
-                        anchor_comparison(RUNS, table), early_cycle=1)
+    interplay = quality_vs_accuracy(table, quality)
+    effects = {"halting": halting_effects(halted), "k": k_effects(table),
+               "quality": quality_by_k(quality), "interplay": interplay_correlation(interplay)}
+    path = write_report(tmp_path, table, metrics, quality, interplay, halted,
+                        selection_table(table, halted, 1), anchor_comparison(RUNS, table),
+                        early_cycle=1, effects=effects)
     text = path.read_text()
     assert "K=4: 0.0200 over 2 seeds" in text
     assert "one init seed only at K=8, K=16: no spread across seeds can be measured" in text

@@ -13,13 +13,10 @@ import pandas as pd
 import pytest
 import torch
 
-from lce.train.reproducible import PINNED, deterministic, pin_kernel_dispatch
+from lce.train.reproducible import OLDER_CPU, PINNED, deterministic, pin_kernel_dispatch
 
 ROOT = Path(__file__).resolve().parents[2]
 X86 = platform.machine().lower() in ("x86_64", "amd64")
-# what a CPU without AVX2 would run: ATen's scalar loops, MKL's SSE2 path, oneDNN's SSE4.1 kernels
-OLDER_CPU = {"ATEN_CPU_CAPABILITY": "default", "MKL_CBWR": "COMPATIBLE",
-             "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "ONEDNN_MAX_CPU_ISA": "SSE41"}
 TRAIN = """
 import json, sys
 from lce.params import DeepClusterRun
