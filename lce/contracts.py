@@ -92,20 +92,22 @@ class Contract:
         return [n.removesuffix(f"_{first}") for n in names
                 if n.endswith(f"_{first}") and n not in self.names]
 
-    def expected(self, names) -> list[Column]:
-        """The columns a file or frame with column ``names`` must have, in order."""
-        columns = [c for c in self.columns if not (c.optional and c.name not in names)]
+    def expected(self, names, omit=()) -> list[Column]:
+        """The columns a file or frame with column ``names`` must have, in order (but those in
+        ``omit``)."""
+        columns = [c for c in self.columns
+                   if c.name not in omit and not (c.optional and c.name not in names)]
         for category in self.categories(names):
             columns += [Column(f"{category}_{c.name}", c.type, c.nullable, c.label, doc=c.doc)
                         for c in self.per_category]
         return columns
 
-    def check_names(self, names, where: str | Path, ordered: bool = True) -> None:
+    def check_names(self, names, where: str | Path, ordered: bool = True, omit=()) -> None:
         """Refuse ``names`` (a frame's or a file's columns) lacking a column or holding one the
         contract does not declare; ``ordered``: in the declared order too (what a producer must
         write; a reader, which goes by name, takes any order)."""
         names = list(names)
-        expected = [c.name for c in self.expected(names)]
+        expected = [c.name for c in self.expected(names, omit)]
         for name in expected:
             if name not in names:
                 raise LCEError(f"{self._at(where)}: missing column {name!r}")
@@ -137,17 +139,19 @@ class Contract:
                                + (f" (no label is {NO_LABEL!r})" if column.label else ""))
         return table
 
-    def frame(self, data, where: str = "frame"):
+    def frame(self, data, where: str = "frame", omit=()):
         """A frame of this artifact from ``data`` (records or a dict of columns, in any order):
         the declared order and types, refused like :meth:`validate` when a column is missing or
-        unknown. What test fixtures and small producers build their frames with."""
+        unknown. ``omit``: columns a part of the artifact lacks (the engine's one-layer tables
+        lack :data:`LAYER_KEYS`). What the engine, importers and fixtures build frames with."""
         import pandas as pd
 
         frame = pd.DataFrame(data)
-        names = [c.name for c in self.expected(frame.columns) if c.name in frame.columns]
+        expected = self.expected(frame.columns, omit)
+        names = [c.name for c in expected if c.name in frame.columns]
         frame = frame[names + [n for n in frame.columns if n not in names]]
-        self.check_names(frame.columns, where)
-        for column in self.expected(frame.columns):
+        self.check_names(frame.columns, where, omit=omit)
+        for column in expected:
             try:
                 frame[column.name] = frame[column.name].astype(_PANDAS[column.type])
             except (TypeError, ValueError):
@@ -231,6 +235,8 @@ def insert_select(contract: Contract, source: str, names, values: dict[str, str]
 
 
 _MODEL = (Column("model", "string"), Column("layer", "string"), Column("unit", "int32"))
+# The columns a dissection adds to the engine's one-layer tables when it writes them.
+LAYER_KEYS = ("model", "layer")
 _PROBE = Table("", extra=(("layer", Column("probe", "string")),))
 
 UNITS = Contract(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lce.contracts import CONCEPT_IOU, EXEMPLARS, LAYER_KEYS, UNITS
 from lce.dissect.concepts import ConceptIndex
 from lce.dissect.labels import label_units
 from lce.dissect.tally import iou_from_counts
@@ -35,39 +36,37 @@ def concept_table(intersection: np.ndarray, union: np.ndarray, index: ConceptInd
                   names: dict[int, str]) -> pd.DataFrame:
     iou = iou_from_counts(intersection, union)
     units, columns = np.nonzero(iou > 0)
-    return pd.DataFrame({
-        "unit": units.astype(np.int32),
-        "concept": np.array([names[int(n)] for n in index.numbers], dtype=object)[columns]
-        .astype(str),
+    return CONCEPT_IOU.frame({
+        "unit": units,
+        "concept": np.array([names[int(n)] for n in index.numbers], dtype=object)[columns],
         "iou": iou[units, columns],
-        "intersect": intersection[units, columns].astype(np.int64),
-        "union": union[units, columns].astype(np.int64),
-    })
+        "intersect": intersection[units, columns],
+        "union": union[units, columns],
+    }, omit=LAYER_KEYS)
 
 
 def exemplar_table(values: np.ndarray, images: np.ndarray, probe) -> pd.DataFrame:
     n_units, k = values.shape
     paths = np.array([getattr(r, "image", "") for r in probe.records], dtype=object)
-    return pd.DataFrame({
-        "unit": np.repeat(np.arange(n_units, dtype=np.int32), k),
-        "rank": np.tile(np.arange(1, k + 1, dtype=np.int32), n_units),
-        "image_index": images.ravel().astype(np.int64),
-        "image": paths[images.ravel()].astype(str),
-        "activation": values.ravel().astype(np.float32),
-    })
+    return EXEMPLARS.frame({
+        "unit": np.repeat(np.arange(n_units), k),
+        "rank": np.tile(np.arange(1, k + 1), n_units),
+        "image_index": images.ravel(),
+        "image": paths[images.ravel()],
+        "activation": values.ravel(),
+    }, omit=LAYER_KEYS)
 
 
 def layer_result(state, index: ConceptIndex, names: dict[int, str], probe,
                  settings) -> LayerResult:
     intersection, union = state.tally.counts(settings.denominator)
-    frame = label_units(iou_from_counts(intersection, union), index, names, settings.method)
-    frame.insert(1, "threshold", state.thresholds.cpu().numpy().astype(np.float32))
-    at = frame.columns.get_loc("iou") + 1
-    frame.insert(at, "interpretable", frame["iou"].to_numpy() > settings.iou_cutoff)
+    labels = label_units(iou_from_counts(intersection, union), index, names, settings.method)
+    columns = {**labels, "threshold": state.thresholds.cpu().numpy(),
+               "interpretable": labels["iou"].to_numpy() > settings.iou_cutoff}
     if settings.null_baseline:
         null = state.null_tally.iou(settings.denominator)
-        best = null.max(axis=1) if null.shape[1] else np.zeros(len(frame))
-        frame.insert(at + 1, "null_iou", best.astype(np.float64))
+        columns["null_iou"] = null.max(axis=1) if null.shape[1] else np.zeros(len(labels))
+    frame = UNITS.frame(columns, omit=LAYER_KEYS)
     exemplars = exemplar_table(state.top_images.values.cpu().numpy(),
                                state.top_images.images.cpu().numpy(), probe)
     return LayerResult(frame, concept_table(intersection, union, index, names), exemplars)
