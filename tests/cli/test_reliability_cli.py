@@ -237,6 +237,7 @@ def lce_process(db, *args, **popen):
                             env=cli_env(), text=True, stderr=subprocess.PIPE, **popen)
 
 
+@pytest.mark.slow  # the lce_process tests: a signal, a closed pipe, fds need a real process
 @pytest.mark.parametrize("to_file", [False, True])
 def test_ctrl_c_during_a_query_exits_130_without_a_traceback(db, tmp_path, to_file):
     slow = "select count(*) from range(10000000000) t(a), range(10) u(b) where a + b > 5"
@@ -258,6 +259,7 @@ def test_ctrl_c_during_a_query_exits_130_without_a_traceback(db, tmp_path, to_fi
     assert old.read_text() == "previous\n" and list(tmp_path.iterdir()) == [old]
 
 
+@pytest.mark.slow
 def test_a_full_disk_on_stdout_is_one_error_line(db):
     with open("/dev/full", "w") as full:
         process = lce_process(db, "query", "select * from range(100000)", "-f", "csv",
@@ -267,6 +269,7 @@ def test_a_full_disk_on_stdout_is_one_error_line(db):
     assert err.startswith("Error: cannot write to stdout (No space left on device)")
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_ends_quietly(db):
     process = lce_process(db, "query", "select * from range(3000000)", "-f", "csv",
                           stdout=subprocess.PIPE)
@@ -276,6 +279,7 @@ def test_a_closed_pipe_ends_quietly(db):
     assert process.returncode == 1 and err == ""
 
 
+@pytest.mark.slow
 def test_output_to_a_pipe_given_as_dev_fd(db):
     read_end, write_end = os.pipe()
     process = lce_process(db, "query", "select 5 as five", "-f", "csv", "-o",

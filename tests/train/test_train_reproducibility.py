@@ -51,6 +51,7 @@ def spread(a: Path, b: Path) -> tuple[float, float]:
     return weights, float((joined["value_x"] - joined["value_y"]).abs().max())
 
 
+@pytest.mark.slow  # three trainings, each in a new interpreter
 @pytest.mark.skipif(not X86, reason="the pinned names are x86-64 instruction sets")
 def test_two_dispatch_settings_train_within_the_measured_spread(tmp_path):
     pinned = train_in_subprocess(tmp_path / "pinned", {})
