@@ -152,11 +152,16 @@ class Contract:
         frame = frame[names + [n for n in frame.columns if n not in names]]
         self.check_names(frame.columns, where, omit=omit)
         for column in expected:
+            values = frame[column.name]
             try:
-                frame[column.name] = frame[column.name].astype(_PANDAS[column.type])
+                cast = values.astype(_PANDAS[column.type])
             except (TypeError, ValueError):
-                raise LCEError(f"{self._at(where)}: column {column.name!r}: not {column.type} "
-                               f"({frame[column.name].iloc[0]!r}, ...)") from None
+                cast = None
+            if cast is None or (column.type.startswith("int") and values.dtype.kind == "f"
+                                and (cast != values).any()):  # 1.5 would become 1
+                raise LCEError(f"{self._at(where)}: column {column.name!r}: expected "
+                               f"{column.type} values")
+            frame[column.name] = cast
         return frame
 
     def write(self, frame, path: str | Path) -> Path:

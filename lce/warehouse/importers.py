@@ -84,18 +84,17 @@ def _label(value) -> str:
     return NO_LABEL if text == "-" else text
 
 
-def _units_frame(model, layer, units, labels, categories, ious,
+def _units_frame(path, model, layer, units, labels, categories, ious,
                  per_category: dict | None = None) -> pd.DataFrame:
     """The unit-profile contract's frame of an import: no threshold or null baseline (NULL);
     ``per_category``: ``<category>_label``/``<category>_iou`` columns, when the file has them."""
-    frame = pd.DataFrame({
-        "model": model, "layer": layer, "unit": np.asarray(units, dtype=np.int32),
-        "threshold": np.float32("nan"), "label": [_label(x) for x in labels],
-        "category": [_label(x) for x in categories], "iou": ious,
-    })
-    frame["interpretable"] = (frame["iou"] > IOU_CUTOFF) & (frame["label"] != NO_LABEL)
-    frame["null_iou"] = float("nan")
-    return pd.concat([frame, pd.DataFrame(per_category or {}, index=frame.index)], axis=1)
+    labels = pd.Series([_label(x) for x in labels], dtype=object)
+    ious = pd.Series(ious, dtype=float).reset_index(drop=True)
+    return UNITS.frame({
+        "model": model, "layer": layer, "unit": pd.Series(units).reset_index(drop=True),
+        "threshold": np.nan, "label": labels, "category": [_label(x) for x in categories],
+        "iou": ious, "interpretable": (ious > IOU_CUTOFF) & (labels != NO_LABEL),
+        "null_iou": np.nan, **(per_category or {})}, path)
 
 
 def _listed(units, limit: int = 8) -> str:
@@ -130,7 +129,7 @@ def read_mustapha_profiles(path: Path) -> ImportedProfiles:
     _require(raw, ["name", "unit", "iou", "label", "category"], path)
     names = raw["name"].astype(str)
     keys = {name: model_key(name) for name in names.unique()}
-    units = _units_frame(names.map(keys), "layer4", _numeric(raw, "unit", path),
+    units = _units_frame(path, names.map(keys), "layer4", _numeric(raw, "unit", path),
                          raw["label"], raw["category"], _numeric(raw, "iou", path,
                                                                  allow_missing=True))
     _check_units(units, path)
@@ -151,7 +150,7 @@ def read_netdissect_tally(path: Path, model: str, layer: str) -> ImportedProfile
     for cat in categories:
         per_category[f"{cat}_label"] = [_label(x) for x in raw[f"{cat}-label"]]
         per_category[f"{cat}_iou"] = _numeric(raw, f"{cat}-iou", path)
-    units = _units_frame(model, layer, _numeric(raw, "unit", path) - 1, raw["label"],
+    units = _units_frame(path, model, layer, _numeric(raw, "unit", path) - 1, raw["label"],
                          raw["category"], _numeric(raw, "score", path), per_category)
     if (units["unit"] < 0).any():
         raise LCEError(f"{path}: units must be 1-based (NetDissect numbering), found 0")
@@ -181,7 +180,7 @@ def read_dissect_json(path: Path, model: str, layer: str) -> ImportedProfiles:
         except (KeyError, TypeError, ValueError):
             raise LCEError(f"{path}: units[{i}]: needs numeric 'unit' and 'iou'") from None
     unit, iou, label, cat = zip(*rows, strict=True) if rows else ((), (), (), ())
-    units = _units_frame(model, layer, list(unit), list(label), list(cat), list(iou))
+    units = _units_frame(path, model, layer, list(unit), list(label), list(cat), list(iou))
     _check_units(units, path)
     return ImportedProfiles(probe=PROBE_OF_FORMAT["dissect-json"], source=f"import:{path.name}",
                             units=units, display_names={model: model})

@@ -75,7 +75,7 @@ def test_a_wrong_score_is_refused_and_nothing_is_written(tmp_path):
     with pytest.raises(LCEError, match=r"scores.parquet: column 'value' is string"):
         SCORES.write(pd.DataFrame([{**SCORE_ROW, "value": "high"}]), path)
     assert not path.exists()
-    with pytest.raises(LCEError, match=r"scores.parquet: column 'value': not double"):
+    with pytest.raises(LCEError, match=r"scores.parquet: column 'value': expected double"):
         SCORES.frame([{**SCORE_ROW, "value": "high"}])
     with pytest.raises(LCEError, match="missing column 'source'"):
         SCORES.frame([{k: v for k, v in SCORE_ROW.items() if k != "source"}])

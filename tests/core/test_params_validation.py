@@ -3,7 +3,6 @@ mistake of the issue is one error line naming the key, and a correct file passes
 
 import copy
 import subprocess
-import sys
 
 import pytest
 import yaml
@@ -11,7 +10,7 @@ import yaml
 from lce.errors import LCEError
 from lce.params import load_params
 from lce.validation import validate_params
-from tests.support.cli import REPO, cli_env
+from tests.support.cli import REPO, run_stage
 
 PARAMS = load_params(REPO / "params.yaml")
 
@@ -22,17 +21,16 @@ def edited(edit) -> dict:
     return params
 
 
-def run_stage(project, params: dict) -> subprocess.CompletedProcess:
+def check_params(project, params: dict) -> subprocess.CompletedProcess:
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    return subprocess.run([sys.executable, str(REPO / "stages/params.py")], cwd=project,
-                          capture_output=True, text=True, env=cli_env(), timeout=300)
+    return run_stage("stages/params.py", cwd=project)
 
 
 def test_the_repository_params_pass_and_the_marker_is_constant(tmp_path):
-    first = run_stage(tmp_path, PARAMS)
+    first = check_params(tmp_path, PARAMS)
     assert first.returncode == 0, first.stderr
     marker = (tmp_path / "data/params.ok").read_bytes()
-    again = run_stage(tmp_path, edited(lambda p: p["probes"]["synthetic"].update(seed=5)))
+    again = check_params(tmp_path, edited(lambda p: p["probes"]["synthetic"].update(seed=5)))
     assert again.returncode == 0, again.stderr
     # the marker's bytes do not follow the params: editing one section reruns only its stages
     assert (tmp_path / "data/params.ok").read_bytes() == marker
@@ -70,7 +68,7 @@ def test_validate_params_names_the_key(edit, message):
 ])
 def test_the_stage_checks_layers_models_and_names(tmp_path, edit, message):
     (tmp_path / "params.yaml").write_text("")  # the imports test names this existing file
-    result = run_stage(tmp_path, edited(edit))
+    result = check_params(tmp_path, edited(edit))
     assert result.returncode == 1
     error = result.stderr.splitlines()[0]
     assert error.startswith("Error: ") and message in error, result.stderr

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import runpy
 import subprocess
 import sys
 import traceback
@@ -36,19 +37,32 @@ def cli_env(**extra) -> dict[str, str]:
 def run_lce(*args: str, stdin: str | bytes | None = None, cwd: Path | None = None,
             **env: str) -> subprocess.CompletedProcess:
     """``lce ARGS`` run in this process through :func:`lce.cli.main`, reported as
-    ``subprocess.run(capture_output=True, text=True)`` would report it; an exception escaping
-    ``main`` is a traceback on stderr and exit code 1, as the interpreter would make it."""
-    from click.testing import CliRunner
-
+    ``subprocess.run(capture_output=True, text=True)`` would report it."""
     from lce.cli import main
 
-    argv = ["lce", *args]
+    return _in_process(main, ["lce", *args], stdin, cwd, env)
+
+
+def run_stage(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """A stage script of this checkout (``stages/params.py``) run in this process as
+    ``python stages/X.py ARGS`` in ``cwd``, the way DVC runs it."""
+    path = str(REPO / script)
+    return _in_process(lambda: runpy.run_path(path, run_name="__main__"), [path, *args], None,
+                       cwd, {})
+
+
+def _in_process(entry, argv: list[str], stdin, cwd: Path | None,
+                env: dict) -> subprocess.CompletedProcess:
+    """Call ``entry()`` as a process would run it; an exception escaping it is a traceback on
+    stderr and exit code 1, as the interpreter would make it."""
+    from click.testing import CliRunner
+
     code = 0
     with CliRunner().isolation(input=stdin, env=cli_env(**env)) as (out, err, _), \
             contextlib.chdir(cwd or Path.cwd()):
         saved, sys.argv = sys.argv, argv
         try:
-            main()
+            entry()
         except SystemExit as stop:
             code = _exit_status(stop.code)
         except Exception:  # noqa: BLE001 - what an uncaught exception does to a process

@@ -82,6 +82,7 @@ def test_dissect_json(tmp_path):
     (",name,unit,iou,label,category\n0,A(R),0,high,dog,object\n", "line 2: column 'iou'"),
     (",name,unit,iou,label,category\n0,A(R),0,0.1,dog,object\n1,A(R),0,0.2,cat,object\n",
      "appears twice"),
+    (",name,unit,iou,label,category\n0,A(R),0.5,0.1,dog,object\n", "column 'unit': expected int32"),
 ])
 def test_bad_profile_files_name_the_problem(tmp_path, content, fragment):
     path = tmp_path / "bad.csv"
