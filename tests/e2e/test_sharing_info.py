@@ -80,6 +80,7 @@ def test_info_errors_are_one_line(warehouse_db, tmp_path):
     assert "Traceback" not in missing.stderr + bad_section.stderr + not_lce.stderr
 
 
+@pytest.mark.slow  # a new interpreter: see tests/cli/test_entry_points.py
 def test_info_does_not_import_the_scientific_stack(warehouse_db):
     code = ("import sys; from lce.cli import app; "
             "from typer.testing import CliRunner; "
