@@ -77,9 +77,6 @@ class Contract:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
-
     def _at(self, where) -> str:
         """Where an error is: the file, named after the artifact, or ``where: <artifact>``."""
         return str(where) if Path(where).name == self.artifact else f"{where}: {self.artifact}"
