@@ -22,9 +22,11 @@ def sh(*args, cwd):
     return result
 
 
-@pytest.fixture
-def project(tmp_path):
-    """A DVC project whose stage `wh` puts a planted warehouse at warehouse/lce.duckdb."""
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A DVC project whose stage `wh` puts a planted warehouse at warehouse/lce.duckdb, built
+    once for the module (``project`` hands each test its own copy)."""
+    tmp_path = tmp_path_factory.mktemp("fallback")
     root = tmp_path / "project"
     root.mkdir()
     source = planted_warehouse(tmp_path / "planted")
@@ -37,6 +39,11 @@ def project(tmp_path):
         "    outs:\n      - warehouse/lce.duckdb\n")
     sh("dvc", "repro", "-q", cwd=root)
     return root
+
+
+@pytest.fixture
+def project(built, tmp_path):
+    return shutil.copytree(built, tmp_path / "project", symlinks=True)
 
 
 def test_a_removed_warehouse_is_read_from_the_build_dvc_lock_records(project):
