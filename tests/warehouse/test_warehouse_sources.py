@@ -153,6 +153,7 @@ def counts(path):
         con.close()
 
 
+@pytest.mark.slow  # a reader in a new interpreter through repeated rebuilds
 def test_reader_during_concurrent_rebuilds_sees_whole_warehouses(sources, tmp_path):
     """Rebuilds alternate between two different source sets; every connection the reader opens
     must hold all of one of them, never units of one and models or benchmarks of the other."""
