@@ -110,7 +110,7 @@ def save_analysis(result, directory: Path) -> None:
     ``settings.json`` that :func:`load_analysis` reads, with the columns of the schema."""
     import pandas as pd
 
-    from lce.io import atomic_path, write_parquet
+    from lce.io import write_json, write_parquet
 
     schema = duckdb.connect()
     try:
@@ -121,8 +121,7 @@ def save_analysis(result, directory: Path) -> None:
                           Path(directory) / f"{table}.parquet")
     finally:
         schema.close()
-    with atomic_path(Path(directory) / "settings.json") as tmp:
-        tmp.write_text(json.dumps(result.settings(), indent=2, sort_keys=True) + "\n")
+    write_json(result.settings(), Path(directory) / "settings.json")
 
 
 def load_analysis(con, directory: Path) -> None:

@@ -129,20 +129,16 @@ DISSECTED = {
 
 def write_dissection(root: Path, model: str, layers: dict, probe: str = "synthetic"):
     """A ``dissect@<model>`` output (units.parquet, meta.json) with the given units."""
-    import json
-
-    import pandas as pd
-
-    from lce.io import write_parquet
+    from lce.contracts import UNITS
+    from lce.io import write_json
     from lce.warehouse.build import DissectionResult
 
-    rows = [(model, layer, unit, 0.5, label, category, iou, iou > 0.04 and bool(label))
+    rows = [dict(model=model, layer=layer, unit=unit, threshold=0.5, label=label,
+                 category=category, iou=iou, interpretable=iou > 0.04 and bool(label))
             for layer, units in layers.items() for unit, (label, category, iou) in enumerate(units)]
-    write_parquet(pd.DataFrame(rows, columns=["model", "layer", "unit", "threshold", "label",
-                                              "category", "iou", "interpretable"]),
-                  root / model / "units.parquet")
-    (root / model / "meta.json").write_text(json.dumps(
-        {"model": model, "arch": "tiny", "method": "random", "source": "random", "probe": probe}))
+    UNITS.write(UNITS.frame(rows), root / model / UNITS.artifact)
+    write_json({"model": model, "arch": "tiny", "method": "random", "source": "random",
+                "probe": probe}, root / model / "meta.json")
     return DissectionResult(root / model)
 
 
