@@ -125,10 +125,36 @@ class BrodenProbeParams:
         return self
 
 
+@dataclass(frozen=True)
+class SegmentedProbeParams:
+    """A probe set of kind ``segmented`` (Dissect's way): an image folder tracked by DVC
+    (ImageFolder or plain) labelled by a registered segmenter (:mod:`lce.segment`), images
+    resized to 256 and centre-cropped to 224, masks at 56 px."""
+
+    source: str = ""          # the image folder, e.g. data/places365_val
+    segmenter: str = "netpqc"  # a key of lce.segment.registry.SEGMENTERS
+    images: str = ""          # the image set's name in the identity; "": the folder's name
+    files: str = ""           # local copies of the segmenter's files (<files>/<component>/...);
+    #                           "": downloaded from the published URLs (sha256 recorded)
+    scale: int = 1            # 1: the published network; >1: width-reduced (offline tests)
+    batch_size: int = 16
+    device: str = "auto"      # auto | cpu | cuda
+
+    def validate(self, where: str) -> SegmentedProbeParams:
+        if not self.source:
+            raise LCEError(f"{where}.source: missing (the image folder, tracked with `dvc add`)")
+        if self.scale < 1 or self.batch_size < 1:
+            raise LCEError(f"{where}: scale and batch_size must be at least 1")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise LCEError(f"{where}.device: must be auto, cpu or cuda")
+        return self
+
+
 # The kinds of probe set: kind -> its settings. lce.probe.sets.BUILDERS holds the matching
 # builder of each kind (the params layer imports no domain package); a new kind adds one entry
 # to each.
-PROBE_KINDS = {"synthetic": SyntheticProbeParams, "broden": BrodenProbeParams}
+PROBE_KINDS = {"synthetic": SyntheticProbeParams, "broden": BrodenProbeParams,
+               "segmented": SegmentedProbeParams}
 
 
 @dataclass(frozen=True)

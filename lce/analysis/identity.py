@@ -13,7 +13,9 @@ Stdlib and SQL only, so the warehouse build can record identities without the an
 
 from __future__ import annotations
 
+import json
 from dataclasses import astuple, dataclass, fields
+from pathlib import Path
 
 from lce.errors import LCEError
 
@@ -48,14 +50,32 @@ IMPORTED = {SEED_PAPER_PROBE: SEED_PAPER, "broden-netdissect-lite": NETDISSECT_L
 COLUMNS = tuple(f.name for f in fields(Identity))
 
 
-def dissection_identity(meta: dict, mask_size: int | None) -> Identity | None:
-    """The identity of one dissection output from its ``meta.json``: the probe set's images
-    and labeller when the probe set records them (``meta["probe_identity"]``, a segmenter-labelled
-    set does), else the probe set's name and its own masks; method and q as run."""
+# Written into a segmenter-labelled probe directory: {"images": ..., "labeller": ...}.
+PROBE_NOTE = "labeller.json"
+
+
+def probe_note(root: str | Path | None) -> dict:
+    """What a probe directory says about its images and labeller ({} when it says nothing: a
+    Broden-format set with its own masks)."""
+    path = Path(root) / PROBE_NOTE if root else None
+    if path is None or not path.is_file():
+        return {}
+    try:
+        return dict(json.loads(path.read_text()))
+    except (ValueError, TypeError):
+        raise LCEError(f"{path}: not a JSON object") from None
+
+
+def dissection_identity(meta: dict, mask_size: int | None,
+                        probe_root: str | Path | None = None) -> Identity | None:
+    """The identity of one dissection output from its ``meta.json`` and its probe directory:
+    images and labeller as ``meta["probe_identity"]`` or the probe's :data:`PROBE_NOTE` say
+    (a segmenter-labelled set records them), else the probe set's name and its own masks;
+    method and q as run."""
     settings = meta.get("dissect") or {}
     if "method" not in settings or settings.get("quantile") is None:
         return None  # an output written before identities were recorded
-    probe = meta.get("probe_identity") or {}
+    probe = meta.get("probe_identity") or probe_note(probe_root)
     return Identity(str(probe.get("images", meta["probe"])), str(probe.get("labeller", "masks")),
                     settings["method"], float(settings["quantile"]), mask_size)
 

@@ -36,6 +36,9 @@ def segment_command(
     source: Annotated[list[str] | None, typer.Option(
         "--source", help="COMPONENT=DIR: read a component's published files from DIR instead "
         "of downloading them (repeatable).")] = None,
+    images_name: Annotated[str | None, typer.Option(
+        "--images-name", help="The image set's name in the probe's identity (default: the "
+        "folder's name; places365-val for Dissect's Places365 validation set).")] = None,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 16,
     device: Annotated[str, typer.Option("--device", help="auto | cpu | cuda")] = "auto",
 ) -> None:
@@ -52,4 +55,4 @@ def segment_command(
     task = bar.add_task("segment", total=len(list_images(images)))
     with bar:
         label_image_folder(images, out, loaded, SegmentSettings(batch_size=batch_size),
-                           on_image=lambda n: bar.advance(task, n))
+                           on_image=lambda n: bar.advance(task, n), images=images_name)

@@ -115,8 +115,22 @@ class Kind:
     subset: Callable = lambda settings: {}
 
 
+def build_segmented(settings, out: Path, where: str) -> None:
+    """Label an image folder with a registered segmenter (:mod:`lce.segment.probe`)."""
+    from lce.segment.probe import build_segmented_probe
+
+    build_segmented_probe(settings, out, where)
+
+
+def _check_segmented(settings, where: str) -> None:
+    from lce.segment.probe import check_segmented_probe
+
+    check_segmented_probe(settings, where)
+
+
 KINDS = {
     "synthetic": Kind(build_synthetic, _check_synthetic),
+    "segmented": Kind(build_segmented, _check_segmented),
     "broden": Kind(build_broden, open_broden_source,
                    lambda settings: {"categories": tuple(settings.categories) or None}),
 }

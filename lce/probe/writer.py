@@ -49,10 +49,15 @@ def write_broden(
     label_names: dict[int, str],
     pixel_categories: list[str],
     image_categories: list[str],
+    notes: dict[str, str] | None = None,
 ) -> Path:
-    """Write ``samples`` as a Broden directory at ``root`` (replacing it atomically)."""
+    """Write ``samples`` as a Broden directory at ``root`` (replacing it atomically); ``notes``
+    are small files written beside the tables (file name -> text: a segmenter-labelled set
+    records how it was labelled, :mod:`lce.segment.probe`)."""
     with atomic_directory(root) as tmp:
         _write_tables(tmp, samples, label_names, pixel_categories, image_categories)
+        for name, text in (notes or {}).items():
+            (tmp / name).write_text(text)
     return Path(root)
 
 

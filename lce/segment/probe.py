@@ -12,6 +12,7 @@ result like any Broden set. Label 0 is no prediction and never a concept.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from lce.analysis.identity import PROBE_NOTE
 from lce.errors import LCEError
 from lce.io import check_replaceable
 from lce.probe.writer import ProbeSample, write_broden
@@ -85,12 +87,48 @@ def _samples(files: list[Path], segmenter, settings: SegmentSettings,
 
 def label_image_folder(images_dir: str | Path, out_dir: str | Path, segmenter,
                        settings: SegmentSettings = SegmentSettings(),
-                       on_image: Callable[[int], None] | None = None) -> Path:
+                       on_image: Callable[[int], None] | None = None,
+                       images: str | None = None) -> Path:
     """Write the Broden-format probe of ``images_dir`` labelled by ``segmenter`` (a loaded
     :class:`lce.segment.segmenters.Segmenter`) at ``out_dir``, atomically; ``on_image`` is
-    called once per image written (progress)."""
+    called once per image written (progress). The directory records its image set (``images``,
+    default the folder's name: say ``places365-val`` for Dissect's Places365 validation set)
+    and labeller in :data:`lce.analysis.identity.PROBE_NOTE`: half of its profiles' identity."""
     check_replaceable(out_dir, [images_dir])
     files = list_images(images_dir)
     names = {number: name for number, (name, _) in enumerate(segmenter.labels) if number}
+    note = {"images": images or Path(images_dir).resolve().name,
+            "labeller": segmenter.spec.key}
     return write_broden(out_dir, _samples(files, segmenter, settings, on_image), names,
-                        list(segmenter.spec.categories), [])
+                        list(segmenter.spec.categories), [],
+                        notes={PROBE_NOTE: json.dumps(note, sort_keys=True) + "\n"})
+
+
+def check_segmented_probe(settings, where: str) -> None:
+    """The params check of a ``segmented`` probe set (before anything runs): its image folder
+    holds images and its segmenter is registered."""
+    from lce.segment.registry import get_segmenter_spec
+
+    get_segmenter_spec(settings.segmenter)
+    list_images(settings.source)
+
+
+def build_segmented_probe(settings, out: Path, where: str) -> None:
+    """``probe@<name>`` of kind ``segmented`` (:class:`lce.params.SegmentedProbeParams`)."""
+    from lce.devices import pick_device
+    from lce.progress import progress
+    from lce.segment.registry import get_segmenter_spec
+    from lce.segment.segmenters import load_segmenter
+
+    spec = get_segmenter_spec(settings.segmenter)
+    sources = ({c.name: str(Path(settings.files) / c.name) for c in spec.components}
+               if settings.files else None)
+    segmenter = load_segmenter(spec.key, sources, settings.scale,
+                               pick_device(settings.device, f"{where}.device"))
+    bar = progress()
+    task = bar.add_task("segment", total=len(list_images(settings.source)))
+    with bar:
+        label_image_folder(settings.source, out, segmenter,
+                           SegmentSettings(batch_size=settings.batch_size),
+                           on_image=lambda n: bar.advance(task, n),
+                           images=settings.images or None)

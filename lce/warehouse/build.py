@@ -67,9 +67,9 @@ def load_dissection(con, result: DissectionResult) -> None:
                  meta["model"]])  # an import of the paper's profiles may name it later
     probe = meta["probe"]
     insert_units(con, con.read_parquet(str(result.units)), probe, result.units)
-    mask_size = con.execute("SELECT mask_size FROM probes WHERE probe = ?", [probe]).fetchone()
-    record_identity(con, meta["model"], probe,
-                    dissection_identity(meta, mask_size[0] if mask_size else None))
+    mask_size, path = con.execute("SELECT mask_size, path FROM probes WHERE probe = ?",
+                                  [probe]).fetchone() or (None, None)
+    record_identity(con, meta["model"], probe, dissection_identity(meta, mask_size, path))
     concepts = result.path / "concepts.parquet"
     if concepts.is_file():
         _insert_artifact(con, CONCEPT_IOU, con.read_parquet(str(concepts)), concepts,

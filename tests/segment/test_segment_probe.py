@@ -3,6 +3,8 @@ published layout give a Broden-format directory that the reader and validator ac
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -60,6 +62,8 @@ def test_label_image_folder_writes_a_valid_broden_probe(tmp_path, netpqc):
     assert all(names[n] == "part" for n in names if n.endswith(("-t", "-l", "-b", "-r")))
     assert set(names.values()) <= {"object", "part", "material", "color"}
     # the probe's images are the crops the segmenter saw
+    assert json.loads((out / "labeller.json").read_text()) == {"images": "images",
+                                                                "labeller": "netpqc"}
     first = sorted(images.rglob("*.jpg"))[0]
     assert (probe.image(0) == preprocess(first, SegmentSettings())).all()
 
