@@ -80,7 +80,7 @@ def write_images(root, n=4):
     return root
 
 
-def dissect_as_the_stage_does(out, key, weights, probe, probe_name, settings, identity):
+def dissect_as_the_stage_does(out, key, weights, probe, probe_name, settings):
     """units.parquet + meta.json of one dissection at layer4 (the dissect stage's artifact)."""
     model, spec = load_checkpoint(weights)
     result = dissect_model(model, probe, ["layer4"], spec.mean, spec.std, settings)
@@ -89,7 +89,7 @@ def dissect_as_the_stage_does(out, key, weights, probe, probe_name, settings, id
     frame.insert(0, "model", key)
     UNITS.write(frame, out / key / UNITS.artifact)
     write_json({"model": key, "arch": spec.arch, "method": spec.method, "source": spec.source,
-                "probe": probe_name, "probe_identity": identity,
+                "probe": probe_name,
                 "dissect": {"method": result.settings.method,
                             "quantile": result.settings.quantile}}, out / key / "meta.json")
     return DissectionResult(out / key)
@@ -100,11 +100,10 @@ def paper_run(shared_data, tmp_path_factory):
     root = tmp_path_factory.mktemp("paper")
     segmenter = load_segmenter("netpqc", write_random_netpqc(root / "segmodel"),
                                scale=TEST_SCALE)
+    # the probe directory records its image set (as Places365 val would be named) and labeller
     probe_dir = label_image_folder(write_images(root / "images"), root / "probe", segmenter,
-                                   SegmentSettings(batch_size=4))
+                                   SegmentSettings(batch_size=4), images=SEED_PAPER.images)
     probe = BrodenProbe(probe_dir)
-    # the probe set's params say what its images are; the segmenter is the labeller
-    identity = {"images": SEED_PAPER.images, "labeller": "netpqc"}
     results = []
     torch.manual_seed(0)
     import torchvision
@@ -120,7 +119,7 @@ def paper_run(shared_data, tmp_path_factory):
         materialize(spec, root / "models" / key,
                     options=FetchOptions(source=str(source), sha256=sha256_of(source)))
         results.append(dissect_as_the_stage_does(root / "dissect", key, root / "models" / key,
-                                                 probe, SEED_PAPER_PROBE, PAPER, identity))
+                                                 probe, SEED_PAPER_PROBE, PAPER))
     imports = ({"path": str(shared_data / "mustapha2022" / "models_dissect_profiles_raw.csv"),
                 "format": "mustapha"},)
     db = build_warehouse(root / "lce.duckdb", sources=Sources(
@@ -173,8 +172,7 @@ def test_a_profile_made_another_way_is_refused(paper_run, tiny_probe, shared_dat
     broden = dissect_as_the_stage_does(
         root / "other", "my-broden", root / "models" / "my-supervised", BrodenProbe(tiny_probe),
         SEED_PAPER_PROBE, DissectParams(method="netdissect", quantile=0.005, device="cpu",
-                                        null_baseline=False, concept_table=False, exemplars=0),
-        None)
+                                        null_baseline=False, concept_table=False, exemplars=0))
     db = build_warehouse(root / "mixed.duckdb", sources=Sources(
         probes=((SEED_PAPER_PROBE, BrodenProbe(tiny_probe)),), results=(broden,),
         profile_imports=({"path": str(shared_data / "mustapha2022" /
