@@ -10,7 +10,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from lce.io import write_parquet
+from lce.contracts import CONCEPT_IOU, SCORES, TRAINING_METRICS, UNITS
+from lce.io import write_json, write_parquet
 from lce.warehouse.build import ANALYSIS_TABLES, DissectionResult, Sources, build_warehouse
 from tests.support.cli import cli_env
 from tests.support.warehouse import planted_models, write_mustapha_profiles, write_tidy_benchmarks
@@ -21,20 +22,18 @@ ALL_TABLES = ["models", "layers", "probes", "concepts", "units", "unit_categorie
 
 
 def fake_dissection(root, model="tinynet"):
-    units = pd.DataFrame({
+    UNITS.write(UNITS.frame({
         "model": model, "layer": "conv", "unit": [0, 1, 2], "threshold": [0.5, 0.6, 0.7],
         "label": ["dog", "", "sky"], "category": ["object", "", "object"],
         "iou": [0.2, 0.01, 0.05], "interpretable": [True, False, True],
         "null_iou": [0.02, 0.01, 0.03], "object_label": ["dog", "sky", "sky"],
-        "object_iou": [0.2, 0.01, 0.05]})
-    write_parquet(units, root / model / "units.parquet")
-    write_parquet(pd.DataFrame({"model": model, "layer": "conv", "unit": [0, 0, 2],
-                                "concept": ["dog", "sky", "sky"], "iou": [0.2, 0.01, 0.05],
-                                "intersect": [20, 1, 5], "union": [100, 100, 100]}),
-                  root / model / "concepts.parquet")
-    (root / model / "meta.json").write_text(json.dumps(
-        {"model": model, "arch": "tiny", "method": "random", "source": "random",
-         "probe": "synthetic"}))
+        "object_iou": [0.2, 0.01, 0.05]}), root / model / UNITS.artifact)
+    CONCEPT_IOU.write(CONCEPT_IOU.frame({
+        "model": model, "layer": "conv", "unit": [0, 0, 2], "concept": ["dog", "sky", "sky"],
+        "iou": [0.2, 0.01, 0.05], "intersect": [20, 1, 5], "union": [100, 100, 100]}),
+        root / model / CONCEPT_IOU.artifact)
+    write_json({"model": model, "arch": "tiny", "method": "random", "source": "random",
+                "probe": "synthetic"}, root / model / "meta.json")
     return DissectionResult(root / model)
 
 
@@ -42,17 +41,16 @@ def fake_dissection(root, model="tinynet"):
 def sources(tmp_path_factory):
     root = tmp_path_factory.mktemp("sources")
     bench = root / "bench"
-    write_parquet(pd.DataFrame({"model": "tinynet", "task": "linear", "dataset": "MNIST",
-                                "metric": "top1-accuracy", "value": [0.91],
-                                "higher_is_better": [True], "source": "measured"}),
-                  bench / "tinynet" / "scores.parquet")
+    SCORES.write(SCORES.frame({"model": "tinynet", "task": "linear", "dataset": "MNIST",
+                               "metric": "top1-accuracy", "value": [0.91],
+                               "higher_is_better": [True], "source": "measured"}),
+                 bench / "tinynet" / SCORES.artifact)
     train = root / "train"
-    write_parquet(pd.DataFrame({"run": "dc-k100", "cycle": [0, 0, 1, 1],
-                                "metric": ["nmi", "loss", "nmi", "loss"],
-                                "value": [0.1, 2.0, 0.3, 1.5]}),
-                  train / "dc-k100" / "metrics.parquet")
-    (train / "dc-k100" / "run.json").write_text(json.dumps(
-        {"run": "dc-k100", "method": "deepcluster", "k": 100}))
+    TRAINING_METRICS.write(TRAINING_METRICS.frame({
+        "run": "dc-k100", "cycle": [0, 0, 1, 1], "metric": ["nmi", "loss", "nmi", "loss"],
+        "value": [0.1, 2.0, 0.3, 1.5]}), train / "dc-k100" / TRAINING_METRICS.artifact)
+    write_json({"run": "dc-k100", "method": "deepcluster", "k": 100},
+               train / "dc-k100" / "run.json")
     analysis = root / "analysis"
     write_parquet(pd.DataFrame({"model": ["tinynet"], "category": [1], "clustering": ["kmeans"],
                                 "k": [1]}), analysis / "model_categories.parquet")
