@@ -66,15 +66,24 @@ def test_exemplar_helpers_pick_the_strongest_images_and_mark_the_mask():
     assert out[0, 0].sum() > out[1, 1].sum()   # inside the mask stays bright
 
 
-def test_exemplar_strips_from_a_real_checkpoint(tiny_probe, tmp_path):
-    from PIL import Image
-
-    from lce.probe.broden import BrodenProbe
+@pytest.fixture(scope="module")
+def random_checkpoint(tmp_path_factory):
+    """MobileNetV2 with its seeded random weights, materialized once for the exemplar tests
+    (they only read it)."""
     from lce.zoo.loading import materialize
     from lce.zoo.registry import get_spec
 
-    materialize(get_spec("mobilenetv2-random"), tmp_path / "ckpt")
-    strips = exemplar_strips(tmp_path / "ckpt", BrodenProbe(tiny_probe),
+    path = tmp_path_factory.mktemp("checkpoint") / "ckpt"
+    materialize(get_spec("mobilenetv2-random"), path)
+    return path
+
+
+def test_exemplar_strips_from_a_real_checkpoint(tiny_probe, random_checkpoint):
+    from PIL import Image
+
+    from lce.probe.broden import BrodenProbe
+
+    strips = exemplar_strips(random_checkpoint, BrodenProbe(tiny_probe),
                              [("features.14", 3, "dog", 0.1, 0.0),
                               ("features.14", 7, None, 0.05, 0.0)], n_images=3)
     assert [(s.unit, s.label) for s in strips] == [(3, "dog"), (7, None)]
@@ -94,19 +103,17 @@ def test_candidate_images_are_the_stored_top_images_of_the_units():
     assert candidate_images(table, [("l", 2, "c", 0.1, 1.0)], 2) is None   # unit not stored
 
 
-def test_exemplar_strips_from_candidates_equal_those_of_the_whole_probe(tiny_probe, tmp_path):
+def test_exemplar_strips_from_candidates_equal_those_of_the_whole_probe(tiny_probe,
+                                                                        random_checkpoint):
     import torch
 
     from lce.dissect.capture import LayerCapture, image_batches, to_input
     from lce.probe.broden import BrodenProbe
     from lce.zoo.checkpoint import load_checkpoint
-    from lce.zoo.loading import materialize
-    from lce.zoo.registry import get_spec
 
-    materialize(get_spec("mobilenetv2-random"), tmp_path / "ckpt")
     probe = BrodenProbe(tiny_probe)
     units = [("features.14", 3, "dog", 0.1, 0.0), ("features.14", 7, None, 0.05, 0.0)]
-    model, spec = load_checkpoint(tmp_path / "ckpt")
+    model, spec = load_checkpoint(random_checkpoint)
     with LayerCapture(model, ["features.14"]) as capture, torch.no_grad():
         maps = []
         for _, images in image_batches(probe, 8):
@@ -115,8 +122,8 @@ def test_exemplar_strips_from_candidates_equal_those_of_the_whole_probe(tiny_pro
     maps = torch.cat(maps).numpy()
     top = sorted({int(i) for u in range(2) for i in top_images(maps[:, u], 3)})
     assert len(top) < len(probe)
-    whole = exemplar_strips(tmp_path / "ckpt", probe, units, n_images=3)
-    subset = exemplar_strips(tmp_path / "ckpt", probe, units, n_images=3, candidates=top)
+    whole = exemplar_strips(random_checkpoint, probe, units, n_images=3)
+    subset = exemplar_strips(random_checkpoint, probe, units, n_images=3, candidates=top)
     assert [s.png_base64 for s in subset] == [s.png_base64 for s in whole]
 
 
