@@ -9,11 +9,10 @@ import subprocess
 import sys
 
 import duckdb
-import pandas as pd
 import pytest
 
+from lce.contracts import UNITS
 from lce.errors import LCEError
-from lce.io import write_parquet
 from lce.summary import summarize
 from lce.warehouse.database import SCHEMA_VERSION
 from tests.support.cli import cli_env, run_lce
@@ -94,9 +93,10 @@ def test_info_does_not_import_the_scientific_stack(warehouse_db):
 
 
 def _profile(path, interpretable: list[bool], labels: list[str]):
-    write_parquet(pd.DataFrame({"model": "m", "layer": "l", "unit": range(len(labels)),
-                                "label": labels, "iou": 0.1, "interpretable": interpretable}),
-                  path / "units.parquet")
+    UNITS.write(UNITS.frame({"model": "m", "layer": "l", "unit": range(len(labels)),
+                             "threshold": 0.5, "label": labels, "category": "object",
+                             "iou": 0.1, "interpretable": interpretable}),
+                path / UNITS.artifact)
     return path
 
 

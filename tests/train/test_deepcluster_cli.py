@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from lce.io import write_parquet
+from lce.contracts import TRAINING_METRICS
 from lce.warehouse.database import create_schema
 from tests.support.cli import run_lce
 
@@ -38,8 +38,8 @@ def write_run(root, run, method, k, seed, signal, top1, halt=0):
         rows += [(run, 0, "nmi_labelled", signal), (run, 1, "nmi_labelled", 1 - signal)]
     rows.append((run, 2, "linear_top1", top1))
     folder = root / run
-    write_parquet(pd.DataFrame(rows, columns=["run", "cycle", "metric", "value"]).astype(
-        {"cycle": "int32"}), folder / "metrics.parquet")
+    metrics = pd.DataFrame(rows, columns=TRAINING_METRICS.names)
+    TRAINING_METRICS.write(TRAINING_METRICS.frame(metrics), folder / TRAINING_METRICS.artifact)
     (folder / "run.json").write_text(json.dumps(
         {"method": method, "dataset": "mnist5k", "arch": "lenet", "k": k, "seed": seed,
          "halt_clustering": halt}))
