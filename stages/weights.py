@@ -3,13 +3,12 @@ directory `models.<model>.weights`. The `dissect` matrix (models x probe sets) d
 place of the checkpoint directory, whose path a matrix item cannot look up (lce.dissect.artifact).
 """
 
-import json
 import sys
 from pathlib import Path
 
 from lce.dissect.artifact import checkpoint_digest
 from lce.errors import LCEError
-from lce.io import atomic_path
+from lce.io import write_json
 from lce.params import load_params, model_params
 from lce.stage import stage_main
 
@@ -21,9 +20,7 @@ def main(key: str) -> None:
     models = model_params(load_params())
     if key not in models:
         raise LCEError(f"params.yaml: models.{key}: no such model")
-    with atomic_path(OUTPUT / f"{key}.json") as tmp:
-        tmp.write_text(json.dumps(checkpoint_digest(models[key].weights), indent=2,
-                                  sort_keys=True) + "\n")
+    write_json(checkpoint_digest(models[key].weights), OUTPUT / f"{key}.json")
 
 
 if __name__ == "__main__":
