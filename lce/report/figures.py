@@ -13,8 +13,10 @@ CATEGORY_COLOURS = {"object": "#1f77b4", "part": "#2ca02c", "material": "#8c564b
                     "color": "#d62728", "scene": "#9467bd", "texture": "#ff7f0e"}
 
 
-def lce_scatter(models, coords: np.ndarray, categories: np.ndarray, ratios) -> str:
-    """PC1 x PC2 (and PC3 x PC2) coloured by category: the paper's main figure."""
+def lce_scatter(models, coords: np.ndarray, categories: np.ndarray, ratios,
+                placed: frozenset = frozenset()) -> str:
+    """PC1 x PC2 (and PC3 x PC2) coloured by category: the paper's main figure. Models in
+    ``placed`` (projected onto the others' components, lce.analysis.place) are drawn as stars."""
     plt = pyplot()
     if coords.shape[1] == 1:   # two models have one component: spread them along a line
         coords = np.column_stack([coords[:, 0], np.zeros(len(coords))])
@@ -23,11 +25,16 @@ def lce_scatter(models, coords: np.ndarray, categories: np.ndarray, ratios) -> s
     fig, axes = plt.subplots(1, panels, figsize=(5.5 * panels, 4.2), squeeze=False)
     pairs = [(0, 1), (2, 1)][:panels]
     for ax, (x, y) in zip(axes[0], pairs, strict=False):
+        star = np.array([m in placed for m in models], dtype=bool)
         for category in sorted(set(categories)):
-            mask = categories == category
+            mask = (categories == category) & ~star
             ax.scatter(coords[mask, x], coords[mask, y], s=46,
                        color=PALETTE[(category - 1) % len(PALETTE)],
                        label=f"category {category}", edgecolor="white", linewidth=0.6)
+            ax.scatter(coords[star & (categories == category), x],
+                       coords[star & (categories == category), y], s=160, marker="*",
+                       color=PALETTE[(category - 1) % len(PALETTE)], edgecolor="black",
+                       linewidth=0.8)
         for i, model in enumerate(models):
             ax.annotate(model, (coords[i, x], coords[i, y]), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")

@@ -169,6 +169,48 @@ def _exemplars(con, result: LCEAnalysis, settings: ReportOptions) -> str:
     return "".join(parts) or "<p class='note'>No interpretable units with checkpoints.</p>"
 
 
+def _placed(con, result: LCEAnalysis, display: dict) -> str:
+    """Models dissected on the analysis' probe set but not compared in it, each projected onto
+    the compared models when they include published ones (lce.analysis.place), marked with a
+    star."""
+    from lce.analysis.place import PlaceOptions, place
+    from lce.errors import LCEError
+
+    m, o = result.matrix, result.options
+    published = con.execute("SELECT count(*) FROM models WHERE origin = 'imported' AND "
+                            "list_contains(?, model)", [m.models]).fetchone()[0]
+    if not published:  # a landscape of the pipeline's own models: nothing is placed
+        return ""
+    others = [r[0] for r in con.execute(
+        "SELECT DISTINCT model FROM layers JOIN models USING (model) WHERE probe = ? AND "
+        "origin = 'dissected' ORDER BY 1", [m.probe]).fetchall() if r[0] not in m.models]
+    placements, refused = [], []
+    for model in others:
+        try:
+            placements.append(place(con, model, PlaceOptions(
+                probe=m.probe, models=tuple(m.models), iou_cutoff=o.matrix.iou_cutoff,
+                layers=o.matrix.layers, k=result.k, clustering=o.clustering, seed=o.seed)))
+        except LCEError as exc:
+            refused.append(f"<p>{html.escape(model)} not placed: {html.escape(str(exc))}</p>")
+    if not placements:
+        return "".join(refused)
+    first = placements[0]
+    rows = first.coordinate_rows()[:-1] + [p.coordinate_rows()[-1] for p in placements]
+    names = [display.get(r[0], r[0]) for r in rows]
+    coords = np.array([[v if v is not None else 0.0 for v in r[2:5]] for r in rows])
+    ratios = list(first.projection.explained_variance_ratio) + [0.0] * 3
+    stars = frozenset(display.get(p.model, p.model) for p in placements)
+    categories = np.array([r[1] for r in rows])
+    table = _table(["placed model", "category", "pc1", "pc2", "pc3", "nearest published"],
+                   [(p.model, p.category, *(float(c) for c in p.coordinates[:3]),
+                     ", ".join(display.get(n, n) for n, _, _ in p.neighbours[:3]))
+                    for p in placements])
+    return ("<h2>Placed models</h2><p>Projected onto the compared models' components (their "
+            "PCA, k and categories computed without them); stars.</p>" + table +
+            f"<figure>{figures.lce_scatter(names, coords, categories, ratios, stars)}"
+            "</figure>" + "".join(refused))
+
+
 def render(con, result: LCEAnalysis, settings: ReportOptions, meta: dict) -> str:
     m, p = result.matrix, result.projection
     n_comp = p.loadings.shape[0]
@@ -194,6 +236,7 @@ def render(con, result: LCEAnalysis, settings: ReportOptions, meta: dict) -> str
         f"<figure>{figures.lce_scatter(names, p.coordinates, result.categories, ratios)}"
         f"</figure><figure>{figures.elbow_curve(result.inertias, result.k, result.k_rule)}"
         "</figure></div>",
+        _placed(con, result, display),
         _uncertainty(result, names, ratios),
         "<h2>What the components mean</h2>", _naming(result),
         f"<div class='grid'><figure>{figures.category_loadings(m.categories, p.loadings)}"

@@ -84,3 +84,20 @@ def test_lce_place_prints_position_neighbours_and_contributions(tmp_path):
                                  {"method": "netdissect", "quantile": 0.005}, None, 32)
     assert_one_error_line(run_lce("--db", str(refused), "place", "newcomer"),
                           "different probe-set identities")
+
+
+def test_the_report_marks_placed_models(tmp_path):
+    from lce.report.page import build_report
+
+    db = newcomer_warehouse(tmp_path, _units("AnimalNet1"))
+    published = [f"{g}Net{i}" for g in ("Animal", "Vehicle", "Nature") for i in (1, 2, 3)]
+    with duckdb.connect(str(db), read_only=True) as con:
+        page = build_report(con, AnalysisOptions(models=tuple(published),
+                                                 probe=SEED_PAPER_PROBE),
+                            tmp_path / "out").read_text()
+        alone = build_report(con, AnalysisOptions(models=("newcomer", "AnimalNet1")),
+                             tmp_path / "alone").read_text()
+    section = page[page.index("<h2>Placed models</h2>"):]
+    assert "newcomer" in section[:section.index("</table>")]
+    assert "AnimalNet1" in section[:section.index("</table>")]  # its nearest published model
+    assert "<h2>Placed models</h2>" not in alone  # every dissected model compared: none placed
