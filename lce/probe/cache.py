@@ -165,24 +165,25 @@ def _write_cache(tmp: Path, probe: BrodenProbe, mask_shape: tuple[int, int], on_
     sh, sw = mask_shape
     pixel, image = probe.pixel_categories, [c for c in probe.categories if c in probe.image_level]
     plane_offsets, label_offsets = _offsets(probe, pixel), _offsets(probe, image)
-    planes = np.lib.format.open_memmap(tmp / "planes.npy", mode="w+", dtype=PLANE_DTYPE,
-                                       shape=(int(plane_offsets[-1]), sh, sw))
     labels = np.zeros(int(label_offsets[-1]), dtype=np.int32)
     presence = np.zeros((len(probe), len(probe.categories)), dtype=bool)
     totals = ConceptTotals()
-    for i, seg in enumerate(_decoded(probe, workers)):
-        for j, category in enumerate(pixel):
-            k = i * len(pixel) + j
-            planes[plane_offsets[k]:plane_offsets[k + 1]] = seg[category]
-        for j, category in enumerate(image):
-            k = i * len(image) + j
-            labels[label_offsets[k]:label_offsets[k + 1]] = seg[category]
-        presence[i] = [bool(seg[c].size) and bool(seg[c].any()) for c in probe.categories]
-        totals.add(seg, probe.image_level, sh * sw)
-        if on_image is not None:
-            on_image(i)
-    planes.flush()
-    del planes
+    # planes.npy is written front to back (the offsets run in image, then category order), not
+    # through a memory map: written pages of a map count in the writer's RSS until evicted
+    with (tmp / "planes.npy").open("wb") as planes:
+        np.lib.format.write_array_header_1_0(planes, {
+            "descr": np.lib.format.dtype_to_descr(np.dtype(PLANE_DTYPE)), "fortran_order": False,
+            "shape": (int(plane_offsets[-1]), sh, sw)})
+        for i, seg in enumerate(_decoded(probe, workers)):
+            for category in pixel:
+                planes.write(np.ascontiguousarray(seg[category], dtype=PLANE_DTYPE).tobytes())
+            for j, category in enumerate(image):
+                k = i * len(image) + j
+                labels[label_offsets[k]:label_offsets[k + 1]] = seg[category]
+            presence[i] = [bool(seg[c].size) and bool(seg[c].any()) for c in probe.categories]
+            totals.add(seg, probe.image_level, sh * sw)
+            if on_image is not None:
+                on_image(i)
     for name, array in (("plane_offsets", plane_offsets), ("image_labels", labels),
                         ("label_offsets", label_offsets), ("presence", presence)):
         np.save(tmp / f"{name}.npy", array)
