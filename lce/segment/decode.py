@@ -46,21 +46,24 @@ def unified_masks(object_score: torch.Tensor, material_score: torch.Tensor,
 def expand_quadrants(objects: np.ndarray, n_objects: int) -> np.ndarray:
     """(n, 2, h, w): the t/b and l/r channels of object masks (n, h, w), label j of object j
     becoming ``j + N`` (top), ``j + 3N`` (bottom), ``j + 2N`` (left), ``j + 4N`` (right)."""
+    from scipy.ndimage import find_objects
     from skimage.measure import label as regions
 
     out = np.repeat(objects[:, None].astype(np.int64), 2, axis=1)
     for i in range(len(objects)):
         labelled, count = regions(objects[i], background=0, connectivity=2, return_num=True)
-        for region in range(1, count):  # Dissect's range: the last region is skipped (above)
-            mask = labelled == region
-            rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
-            vmid = (rows[0] + rows[-1] + 1) // 2
-            hmid = (cols[0] + cols[-1] + 1) // 2
-            top, left = mask.copy(), mask.copy()
-            top[vmid:] = False
-            left[:, hmid:] = False
-            out[i, 0] += n_objects * np.where(top, 1, 3 * (mask & ~top))
-            out[i, 1] += n_objects * np.where(left, 2, 4 * (mask & ~left))
+        # each region's bounding box (find_objects: one slice pair per label, in label order);
+        # Dissect's range(1, num) leaves out the last region (above)
+        for region, (rows, cols) in enumerate(find_objects(labelled)[:max(count - 1, 0)],
+                                              start=1):
+            mask = labelled[rows, cols] == region
+            # the middle of the box, (top + bottom + 1) // 2, relative to the box
+            vmid = (rows.stop - 1 - rows.start + 1) // 2
+            hmid = (cols.stop - 1 - cols.start + 1) // 2
+            y = np.arange(mask.shape[0])[:, None]
+            x = np.arange(mask.shape[1])[None, :]
+            out[i, 0, rows, cols] += mask * n_objects * np.where(y < vmid, 1, 3)
+            out[i, 1, rows, cols] += mask * n_objects * np.where(x < hmid, 2, 4)
     out[out <= n_objects] = 0
     return out
 
