@@ -24,7 +24,7 @@ def measure_one(key: str) -> dict:
     from lce.bench.run import benchmark_scores
     from lce.params import bench_params, load_params, model_params
     from lce.probe.broden import BrodenProbe
-    from lce.stage import pick_device
+    from lce.devices import pick_device
     from lce.zoo.checkpoint import load_checkpoint
 
     params = load_params()

@@ -25,7 +25,7 @@ from lce.zoo.checkpoint import load_checkpoint  # noqa: E402
 from lce.zoo.fetch import FetchOptions, obtain  # noqa: E402
 from lce.zoo.loading import build_model, materialize  # noqa: E402
 from lce.zoo.registry import get_spec  # noqa: E402
-from tests.test_zoo_fetch import FlakyRangeServer  # noqa: E402
+from tests.support.http import FlakyRangeServer  # noqa: E402
 
 
 def timed(func):

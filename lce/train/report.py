@@ -126,9 +126,17 @@ def _effects(frame: pd.DataFrame, spread: dict | None) -> list[str]:
     for row in shown.itertuples(index=False):
         if row.verdict:
             lines.append(f"- **{row.setting}, {row.effect}:** {row.mean:+.4f} "
-                         f"[{row.ci_low:+.4f}, {row.ci_high:+.4f}] over n = {row.n}; "
+                         f"{_interval(row, 4)} over n = {row.n}; "
                          f"{row.verdict} (across machines: {row.machine_spread}).")
     return [*lines, ""]
+
+
+def _interval(row, digits: int) -> str:
+    """``[low, high]``, or why there is none (one seed for a t-interval, under five for a
+    seed bootstrap: :mod:`lce.train.effects` leaves the bounds NaN)."""
+    if math.isnan(row.ci_low):
+        return "(no interval at this size)"
+    return f"[{row.ci_low:+.{digits}f}, {row.ci_high:+.{digits}f}]"
 
 
 def write_report(out: Path, table: pd.DataFrame, metrics: pd.DataFrame, quality: pd.DataFrame,
@@ -231,7 +239,7 @@ def write_report(out: Path, table: pd.DataFrame, metrics: pd.DataFrame, quality:
         dropped = (f" ({row.twins_dropped} halted twin(s) left out)" if row.twins_dropped
                    else "")
         lines.append(f"- **{row.setting}, `{row.signal}`:** rho = {row.rho:+.3f} "
-                     f"[{row.ci_low:+.3f}, {row.ci_high:+.3f}] over n = {row.n} runs, "
+                     f"{_interval(row, 3)} over n = {row.n} runs, "
                      f"{row.seeds} seeds{dropped}, regret {row.regret:.4f}; {row.verdict} "
                      f"(across machines: {row.machine_spread}).")
     for setting, group in deep.groupby("setting", sort=True):

@@ -1,4 +1,5 @@
-"""``lce dissect`` writes exactly the artifact of the ``dissect@<model>-<probe>`` stage."""
+"""``lce dissect`` writes exactly the artifact of the ``dissect@<model>-<probe>`` stage (its own
+code, lce.dissect.artifact), and bad settings are one error line."""
 
 from __future__ import annotations
 
@@ -54,9 +55,12 @@ def test_lce_dissect_gives_the_bytes_of_the_stage(project):
 
 def test_a_bad_setting_is_one_error_line(project):
     result = run_lce("dissect", "data/models/random", "--layer", LAYER, "--probe",
-                     "data/probe/synthetic", "--denominator", "mean", "--out", "X", cwd=project)
+                     "data/probe/synthetic", "--denominator", "mean", "--out", "Y", cwd=project)
     assert_one_error_line(result, "dissect.denominator: must be 'netdissect' or 'lite'")
     result = run_lce("dissect", "data/probe", "--layer", LAYER, "--probe",
-                     "data/probe/synthetic", "--out", "X", cwd=project)
+                     "data/probe/synthetic", "--out", "Y", cwd=project)
     assert_one_error_line(result, "data/probe: no spec.json")
-    assert not (project / "X").exists() or (project / "X" / "units.parquet").is_file()
+    result = run_lce("dissect", "data/models/random", "--layer", LAYER, "--probe",
+                     "data/probe/synthetic", "--category", "objects", "--out", "Y", cwd=project)
+    assert_one_error_line(result, "no category column 'objects'")
+    assert not (project / "Y").exists()

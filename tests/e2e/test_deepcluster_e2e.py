@@ -42,7 +42,9 @@ def test_train_dissect_and_study_through_dvc(tmp_path):
     anchors = pd.read_parquet(project / "data/study/anchors.parquet")
     assert len(anchors) == 4 and set(anchors["random"]) == {""}  # this grid trains no anchor
     report = (project / "data/study/report/README.md").read_text()
-    assert "## 2. Halted vs continuous clustering" in report and "`syn-k4-halt`" in report
+    assert "## 2. Halted vs continuous clustering" in report
+    assert "| syn-k4-halt | syn-k4 | synthetic/small_alexnet | 4 | 0 | 1 |" in report
+    assert "(no interval at this size) over n = 1; no effect detected at this size" in report
     assert "no random network was trained on the same data and net" in report
     assert (project / "data/study/report/synthetic-small_alexnet-nmi_labels.svg").is_file()
     metrics = dvc("metrics", "show", "--json", cwd=project)

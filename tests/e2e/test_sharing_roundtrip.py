@@ -47,7 +47,9 @@ COMBINING_STAGES = {"analyze", "warehouse", "summary", "report"}
 
 
 def model_stages(model: str) -> tuple[str, ...]:
-    return (f"dissect@{model}-synthetic", f"bench@{model}")
+    """A model's own stages after its checkpoint: its weights' digest, its dissection on the
+    synthetic probe set and its benchmarks."""
+    return (f"weights@{model}", f"dissect@{model}-synthetic", f"bench@{model}")
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from lce.train.effects import (
 )
 from lce.train.study import PAIR_COLUMNS, RUN_COLUMNS, halting_effects, k_effects, selection_table
 
+
 def test_t_interval_is_the_student_one_computed_by_hand():
     values = [0.01, 0.03, 0.02, 0.05, 0.04]
     stats = mean_interval(values)

@@ -2,7 +2,6 @@
 sha256 checks (published, pinned, recorded on first download), and the clear errors."""
 
 import argparse
-import http.server
 import threading
 from dataclasses import replace
 
@@ -15,39 +14,7 @@ from lce.zoo.fetch import FetchOptions, cached_file, obtain, sha256_of
 from lce.zoo.loading import build_model, materialize
 from lce.zoo.registry import get_spec
 from lce.zoo.safe_load import safe_torch_load
-
-
-class FlakyRangeServer(http.server.ThreadingHTTPServer):
-    """Serves one file with HTTP range support; the first response is cut after ``cut`` bytes."""
-
-    def __init__(self, payload: bytes, cut: int | None):
-        self.payload, self.cut, self.requests = payload, cut, []
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):  # noqa: N802 (http.server's naming)
-        server = self.server
-        server.requests.append(self.headers.get("Range"))
-        if self.path != "/weights/model-file.pth":
-            self.send_error(404)
-            return
-        start = int(self.headers["Range"].split("=")[1].rstrip("-")) if self.headers["Range"] \
-            else 0
-        body = server.payload[start:]
-        self.send_response(206 if start else 200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if server.cut is not None:
-            body, server.cut = body[:server.cut], None
-            self.wfile.write(body)
-            self.wfile.flush()
-            self.connection.shutdown(2)
-            return
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+from tests.support.http import FlakyRangeServer
 
 
 @pytest.fixture
