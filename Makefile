@@ -22,7 +22,7 @@ repro: $(STAMP)
 	$(BIN)/dvc repro
 	@echo
 	@echo "Results: warehouse/lce.duckdb (query it with: $(BIN)/lce query \"select * from models\")"
-	@echo "Artifacts: data/probe (probe set), data/dissect/<model>/units.parquet (unit profiles)"
+	@echo "Artifacts: data/probe/<name> (probe sets), data/dissect/<model>/<probe>/units.parquet (unit profiles)"
 
 # `make test` runs the whole suite (CI's .ci/run); `make test-fast` is the developer loop: every
 # package's unit tests, CLI commands run in-process, without the tests marked slow (dvc runs, new
@@ -34,7 +34,7 @@ test test-fast: $(STAMP)
 	if [ $$rc -eq 5 ]; then echo "Error: pytest ran no tests" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
-	$(BIN)/ruff check lce stages tests
+	$(BIN)/ruff check lce stages tests benchmarks
 
 clean-venv:
 	rm -rf $(VENV)
