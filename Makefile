@@ -26,11 +26,17 @@ repro: $(STAMP)
 
 # `make test` runs the whole suite (CI's .ci/run); `make test-fast` is the developer loop: every
 # package's unit tests, CLI commands run in-process, without the tests marked slow (dvc runs, new
-# interpreters, training beyond seconds). pytest exits 5 when it collected no tests: treat that
-# as a failure too.
+# interpreters, training beyond seconds), spread over one pytest-xdist worker per core, each
+# with one thread (small tensors: oversubscribed threads cost more than they bring). pytest
+# exits 5 when it collected no tests: treat that as a failure too.
 test-fast: MARKERS := -m "not slow"
+test-fast: WORKERS := -n $(shell nproc) --dist worksteal
+test-fast: export OMP_NUM_THREADS := 1
+test-fast: export MKL_NUM_THREADS := 1
+test-fast: export OPENBLAS_NUM_THREADS := 1
+test-fast: export NUMBA_NUM_THREADS := 1
 test test-fast: $(STAMP)
-	@$(BIN)/python -m pytest $(MARKERS) $(PYTEST_ARGS); rc=$$?; \
+	@$(BIN)/python -m pytest $(MARKERS) $(WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "Error: pytest ran no tests" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
