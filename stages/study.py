@@ -79,13 +79,16 @@ def study(runs: dict, study_params, train_root: Path, out: Path, report: Path, s
 
 
 def machine_spread(runs: dict, pinned: Path, other: Path, early_cycle: int) -> dict:
-    """Largest differences between the same runs trained under two kernel-dispatch settings."""
+    """Largest differences between the same runs trained under two kernel-dispatch settings:
+    per summary column, and per per-cycle metric (``metrics``, by metric name: NMIs, loss and
+    cluster sizes are on different scales, so one maximum over all of them would mean nothing)."""
     from lce.train.study import run_table
 
     a, metrics_a = run_table(runs, pinned, early_cycle)
     b, metrics_b = run_table(runs, other, early_cycle)
     joined = metrics_a.merge(metrics_b, on=["run", "cycle", "metric"])
-    return {"runs": len(a), "metrics": float((joined["value_x"] - joined["value_y"]).abs().max()),
+    by_metric = (joined["value_x"] - joined["value_y"]).abs().groupby(joined["metric"]).max()
+    return {"runs": len(a), "metrics": {m: float(v) for m, v in by_metric.items()},
             **{c: float((a[c] - b[c]).abs().max())
                for c in ("linear_top1", "random_nmi", "early_nmi")}}
 

@@ -94,15 +94,31 @@ def _spread_text(spread: dict | None) -> str:
         return ("Between machines: not measured in this build; training the same run under two "
                 "kernel-dispatch settings (`tests/train/test_train_reproducibility.py`) moved "
                 "weights by at most 7.8e-7 and per-cycle metrics by at most 7.5e-8.")
+    per_cycle = spread["metrics"]
+    named = [f"{label} {_moved(per_cycle[m])}" for m, label in _PER_CYCLE if m in per_cycle]
     return ("Between machines, measured for this report: the first cell of each setting (its "
             "continuous run and halted twins) trained again in a fresh process under another "
             "kernel dispatch (`lce.train.reproducible.OLDER_CPU`, what a CPU without AVX2 runs) "
-            "moved a final linear top-1 by at most "
-            f"{spread['linear_top1']:.2g}, the signals `random_nmi` / `early_nmi` by "
-            f"{spread['random_nmi']:.2g} / {spread['early_nmi']:.2g}, any per-cycle metric by "
-            f"{spread['metrics']:.2g} ({spread['runs']} runs compared). A paired difference of "
+            f"moved a final linear top-1 {_moved(spread['linear_top1'])}, the signals "
+            f"`random_nmi` / `early_nmi` {_moved(spread['random_nmi'])} / "
+            f"{_moved(spread['early_nmi'])}; per cycle: {', '.join(named)} "
+            f"({spread['runs']} runs compared). A paired difference of "
             "top-1 can move by at most twice the top-1 figure; a rank correlation only where "
             "two runs are closer than it.")
+
+
+# The per-cycle metrics the spread sentence names, in its order (lce.train.metrics, trainer).
+_PER_CYCLE = (("nmi_labels", "NMI with the labels"), ("nmi_prev", "NMI between cycles"),
+              ("loss", "loss"), ("cluster_size_max", "largest cluster (images)"))
+
+
+def _moved(value: float) -> str:
+    """A measured difference as the report words it: exactly zero is "not at all"."""
+    return "not at all" if value == 0 else f"by at most {value:.2g}"
+
+
+def _bound(value: float) -> str:
+    return "equal" if value == 0 else f"<= {value:.2g}"
 
 
 def _spread_of(effect: str, spread: dict | None) -> str:
@@ -110,10 +126,25 @@ def _spread_of(effect: str, spread: dict | None) -> str:
     if not spread:
         return "metrics <= 7.5e-8 (test)"
     if "top-1" in effect and "rho" not in effect:
-        return f"<= {2 * spread['linear_top1']:.2g}"
+        return _bound(2 * spread["linear_top1"])
     if "rho" in effect:
-        return f"top-1 <= {spread['linear_top1']:.2g}, NMI <= {spread['random_nmi']:.2g}"
-    return f"NMI <= {spread['random_nmi']:.2g}"
+        return f"top-1 {_bound(spread['linear_top1'])}, NMI {_bound(spread['random_nmi'])}"
+    return f"NMI {_bound(spread['random_nmi'])}"
+
+
+def _chance_text(effects: dict[str, pd.DataFrame], selection: pd.DataFrame) -> str:
+    """How many intervals the report tests, how many exclude zero, and how many would by chance
+    alone: 95% intervals over many comparisons let about one in twenty through with no effect."""
+    judged = [row.verdict for frame in (*effects.values(), selection) if not frame.empty
+              for row in frame.itertuples(index=False)
+              if row.verdict and math.isfinite(row.ci_low) and math.isfinite(row.ci_high)]
+    intervals, claimed = len(judged), sum(v != NO_EFFECT for v in judged)
+    if not intervals:
+        return ""
+    return (f"This report judges {intervals} intervals; {claimed} exclude zero, and about "
+            f"{0.05 * intervals:.1f} would by chance alone if no effect existed anywhere "
+            "(no correction for multiple comparisons is applied): read a single claim that "
+            "no neighbouring cell repeats with that in mind.")
 
 
 def _effects(frame: pd.DataFrame, spread: dict | None) -> list[str]:
@@ -160,7 +191,8 @@ def write_report(out: Path, table: pd.DataFrame, metrics: pd.DataFrame, quality:
              "seed) is averaged over the seeds with a 95% Student-t interval (n - 1 degrees of "
              "freedom); a rank correlation pools the runs and gets a 95% percentile interval "
              "from 2,000 bootstrap resamples of whole seeds. A claim is written only where the "
-             f"interval excludes zero; otherwise the verdict is \"{NO_EFFECT}\".", "",
+             f"interval excludes zero; otherwise the verdict is \"{NO_EFFECT}\". "
+             + _chance_text(effects, selection), "",
              _spread_text(spread), "",
              "## Runs", "",
              _table(table[["run", "method", "setting", "k", "seed", "halt", "cycles",

@@ -13,6 +13,7 @@ import torch
 import lce.train.random_quality as random_quality
 from lce.params import DeepClusterRun
 from lce.train.datasets import TrainingData
+from lce.train.effects import NO_EFFECT
 from lce.train.random_quality import QUALITY_COLUMNS, random_filter_quality
 from lce.train.report import write_report
 from lce.train.selection import spearman_with_ci
@@ -134,3 +135,37 @@ def test_report_says_what_cannot_be_measured_and_when_deepcluster_loses(tmp_path
     assert ("DeepCluster does not beat the random network here: none of the 5 runs exceeds its "
             "random anchor's top-1") in text
     assert "from the supervised network (`supervised`, 0.6000)" in text
+
+
+def test_report_counts_its_intervals_and_words_the_spread_per_metric(tmp_path):
+    """Two finite intervals, one excluding zero, one NaN interval (not judged), the rest of the
+    tables empty: the report says 2 judged, 1 excluding zero, 0.1 expected by chance; the
+    cross-machine spread is given per metric (NMI, loss and cluster sizes are on different
+    scales) and an exact zero as such."""
+    table = study_table()
+    halted = halted_pairs(RUNS, table)
+    quality = pd.DataFrame([{"setting": "synthetic/lenet", "seed": s, "k": k, "nmi": 0.1,
+                             "nmi_labelled": 0.1, "entropy_mean": 1.0, "inertia": 1.0,
+                             "silhouette": 0.1} for s in (0, 1) for k in (4, 8)],
+                           columns=QUALITY_COLUMNS)
+    interplay = quality_vs_accuracy(table, quality)
+    effect = {"setting": "s", "effect": "top-1 K=8 - K=4", "n": 5}
+    empty = pd.DataFrame(columns=[*effect, "mean", "ci_low", "ci_high", "verdict"])
+    effects = {"k": pd.DataFrame([
+        effect | {"mean": 0.1, "ci_low": 0.05, "ci_high": 0.15, "verdict": "K=8 is better"},
+        effect | {"mean": 0.0, "ci_low": -0.1, "ci_high": 0.1, "verdict": NO_EFFECT},
+        effect | {"mean": 0.0, "ci_low": math.nan, "ci_high": math.nan, "verdict": NO_EFFECT}]),
+        "halting": empty, "quality": empty, "interplay": empty}
+    metrics = pd.DataFrame([{"run": key, "cycle": 0, "metric": "nmi_labels", "value": 0.1}
+                            for key in SIGNALS])
+    spread = {"runs": 3, "linear_top1": 0.02, "random_nmi": 0.0, "early_nmi": 0.001,
+              "metrics": {"nmi_labels": 0.003, "loss": 0.5, "cluster_size_max": 140.0}}
+    selection = selection_table(table, halted, 1).iloc[0:0]
+    text = write_report(tmp_path, table, metrics, quality, interplay, halted, selection,
+                        anchor_comparison(RUNS, table), early_cycle=1, effects=effects,
+                        spread=spread).read_text()
+    assert "This report judges 2 intervals; 1 exclude zero, and about 0.1 would by chance" in text
+    assert ("`random_nmi` / `early_nmi` not at all / by at most 0.001; per cycle: NMI with the "
+            "labels by at most 0.003, loss by at most 0.5, largest cluster (images) by at most "
+            "1.4e+02 (3 runs compared)") in text
+    assert "(across machines: <= 0.04)" in text
