@@ -22,9 +22,9 @@ def measure_one(key: str) -> dict:
     import torch
 
     from lce.bench.run import benchmark_scores
+    from lce.devices import pick_device
     from lce.params import bench_params, load_params, model_params
     from lce.probe.broden import BrodenProbe
-    from lce.devices import pick_device
     from lce.zoo.checkpoint import load_checkpoint
 
     params = load_params()

@@ -20,6 +20,7 @@ from lce.cli import (  # noqa: F401
     dissect,
     imports,
     place,
+    preset,
     probe,
     query,
     report,

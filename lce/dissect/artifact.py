@@ -50,9 +50,11 @@ def dissect_to(out: Path, key: str, weights: str | Path, layers, probe, probe_na
     tables: dict[str, list] = {"units": [], "exemplars": [], "concepts": []}
     for layer, layer_result in result.layers.items():
         frame = layer_result.profile
-        log.info("%s %s: %d of %d units interpretable (%d above their null baseline)", key,
-                 layer, int(frame["interpretable"].sum()), len(frame),
-                 int((frame["iou"] > frame["null_iou"]).sum()))
+        above = ("" if "null_iou" not in frame  # null_baseline: false computes none
+                 else f" ({int((frame['iou'] > frame['null_iou']).sum())} above their null "
+                      "baseline)")
+        log.info("%s %s: %d of %d units interpretable%s", key, layer,
+                 int(frame["interpretable"].sum()), len(frame), above)
         for name, table in (("units", frame), ("exemplars", layer_result.exemplars),
                             ("concepts", layer_result.concept_iou)):
             table.insert(0, "layer", layer)

@@ -63,3 +63,26 @@ def test_new_outputs_replace_the_whole_directory(tmp_path, monkeypatch):
     assert pd.read_parquet(out / "units.parquet")["unit"].tolist() == [0, 1]
     assert json.loads((out / "meta.json").read_text()) == {"model": "m"}
     assert sorted(p.name for p in out.parent.iterdir()) == ["m"]
+
+
+@pytest.mark.parametrize("null_baseline", [True, False])
+def test_the_stage_artifact_with_and_without_the_null_baseline(tmp_path, tiny_probe,
+                                                               null_baseline):
+    """``dissect_to`` as ``dissect@`` runs it: Dissect's setting (no null baseline, as the seed
+    paper's preset asks) writes a profile without ``null_iou``, and the meta records it."""
+    from lce.params import DissectParams
+    from lce.probe.broden import BrodenProbe
+    from lce.zoo.loading import materialize
+    from lce.zoo.registry import get_spec
+
+    materialize(get_spec("mobilenetv2-random"), tmp_path / "model", seed=0)
+    settings = DissectParams(method="dissect", null_baseline=null_baseline, batch_size=6,
+                             device="cpu", exemplars=2)
+    stage.dissect_to(tmp_path / "out", "m", tmp_path / "model", ["features.3"],
+                     BrodenProbe(tiny_probe), "tiny", settings)
+    units = pd.read_parquet(tmp_path / "out" / "units.parquet")
+    meta = json.loads((tmp_path / "out" / "meta.json").read_text())
+    assert len(units) == 24 and set(units["layer"]) == {"features.3"}
+    assert ("null_iou" in units) == null_baseline
+    assert meta["dissect"]["null_baseline"] is null_baseline
+    assert meta["dissect"]["quantile"] == 0.01  # the method's own q, as run

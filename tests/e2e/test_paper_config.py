@@ -9,27 +9,28 @@ masks, q = 0.005, another mask size) is refused naming the differences."""
 from __future__ import annotations
 
 import json
+from dataclasses import astuple
 
 import duckdb
 import pytest
 import torch
+import torchvision
 
 from lce.analysis.identity import SEED_PAPER, SEED_PAPER_PROBE
 from lce.analysis.place import PlaceOptions, place
 from lce.analysis.run import AnalysisOptions, run_analysis
-from lce.contracts import UNITS
-from lce.dissect.run import dissect_model
-from lce.io import write_json
+from lce.dissect.artifact import dissect_to
 from lce.params import DissectParams
+from lce.presets import SEED_PAPER_MODELS
 from lce.probe.broden import BrodenProbe
 from lce.segment.probe import SegmentSettings, label_image_folder
 from lce.segment.segmenters import load_segmenter
 from lce.warehouse.build import DissectionResult, Sources, build_warehouse
-from lce.zoo.checkpoint import load_checkpoint
 from lce.zoo.fetch import FetchOptions, sha256_of
 from lce.zoo.loading import materialize
-from lce.zoo.registry import get_spec
+from lce.zoo.registry import get_spec, key_for_name
 from tests.support.cli import assert_one_error_line, run_lce
+from tests.support.project import copy_project, dvc, stages_ran, tiny_params
 from tests.support.segment import TEST_SCALE, write_random_netpqc
 from tests.support.warehouse import COMPARED, PAPER_GROUPS
 
@@ -81,17 +82,9 @@ def write_images(root, n=4):
 
 
 def dissect_as_the_stage_does(out, key, weights, probe, probe_name, settings):
-    """units.parquet + meta.json of one dissection at layer4 (the dissect stage's artifact)."""
-    model, spec = load_checkpoint(weights)
-    result = dissect_model(model, probe, ["layer4"], spec.mean, spec.std, settings)
-    frame = result.layers["layer4"].profile
-    frame.insert(0, "layer", "layer4")
-    frame.insert(0, "model", key)
-    UNITS.write(frame, out / key / UNITS.artifact)
-    write_json({"model": key, "arch": spec.arch, "method": spec.method, "source": spec.source,
-                "probe": probe_name,
-                "dissect": {"method": result.settings.method,
-                            "quantile": result.settings.quantile}}, out / key / "meta.json")
+    """The dissect stage's artifact of ``key`` at layer4 (:func:`lce.dissect.artifact.dissect_to`,
+    what ``dissect@`` and ``lce dissect`` write)."""
+    dissect_to(out / key, key, weights, ["layer4"], probe, probe_name, settings)
     return DissectionResult(out / key)
 
 
@@ -106,8 +99,6 @@ def paper_run(shared_data, tmp_path_factory):
     probe = BrodenProbe(probe_dir)
     results = []
     torch.manual_seed(0)
-    import torchvision
-
     weights = torchvision.models.resnet50().state_dict()
     for key, zoo in NEWCOMERS.items():
         spec = get_spec(zoo)
@@ -184,3 +175,54 @@ def test_a_profile_made_another_way_is_refused(paper_run, tiny_probe, shared_dat
                        "quantile 0.005 vs 0.01", "mask_size 32 vs 56"):
         assert difference in line
 
+
+
+def test_the_preset_runs_the_paper_configuration_under_dvc(tmp_path, shared_data):
+    """The seed paper's configuration as a user runs it: ``lce preset seed-paper`` (here with
+    local files: an image folder tracked with ``dvc add``, a random width-reduced netpqc, two
+    checkpoints in their published layouts, BYOL's as its converted file) and ``dvc repro`` in a
+    copy of the project. The segmenter labels the folder once, both models are dissected at
+    layer4 beside the 20 published profiles, the analysis compares the paper's 13 and places the
+    newcomers, and ``lce place`` answers from the built warehouse."""
+    project = copy_project(tmp_path / "project", tiny_params())
+    write_images(project / "data" / "places_val", n=8)
+    dvc("add", "data/places_val", cwd=project)
+    write_random_netpqc(project / "segmodel")
+    torch.manual_seed(0)
+    state = torchvision.models.resnet50().state_dict()
+    (project / "downloads").mkdir()
+    for name in ("MoCoV2", "BYOL"):
+        family = get_spec(key_for_name(name)).family
+        torch.save(published_file(family, state), project / "downloads" / f"{name}.pth")
+    data = shared_data / "mustapha2022"
+    preset = run_lce("preset", "seed-paper", "--images", "data/places_val",
+                     "--models", "MoCoV2,BYOL", "--source", "MoCoV2=downloads/MoCoV2.pth",
+                     "--source", "BYOL=downloads/BYOL.pth", "--segmenter-files", "segmodel",
+                     "--scale", str(TEST_SCALE), "--device", "cpu",
+                     "--profiles", str(data / "models_dissect_profiles_raw.csv"),
+                     "--benchmarks", str(data / "models_performance_on_tasks.csv"), cwd=project)
+    assert preset.returncode == 0, preset.stderr
+
+    ran = stages_ran(dvc("repro", cwd=project, timeout=1500).stdout)
+    newcomers = ("mocov2-lce", "byol-lce")
+    assert {f"probe@{SEED_PAPER_PROBE}", f"probe-cache@{SEED_PAPER_PROBE}", "analyze",
+            "warehouse", "report", *(f"fetch@{key}" for key in newcomers),
+            *(f"dissect@{key}-{SEED_PAPER_PROBE}" for key in newcomers)} <= ran
+    with duckdb.connect(str(project / "warehouse" / "lce.duckdb"), read_only=True) as con:
+        on_probe = {m for (m,) in con.execute(
+            "SELECT DISTINCT model FROM layers WHERE probe = ?", [SEED_PAPER_PROBE]).fetchall()}
+        identities = con.execute(
+            "SELECT DISTINCT images, labeller, method, quantile, mask_size FROM identities "
+            "WHERE probe = ?", [SEED_PAPER_PROBE]).fetchall()
+        compared = con.execute("SELECT count(*) FROM model_categories").fetchone()[0]
+    assert len(on_probe) >= 20 + len(newcomers) and set(newcomers) <= on_probe
+    assert identities == [astuple(SEED_PAPER)]  # one population
+    assert compared == len(SEED_PAPER_MODELS)
+    assert all(key in (project / "data" / "report" / "index.html").read_text()
+               for key in newcomers)  # the report marks the placed models
+
+    placed = run_lce("place", "mocov2-lce", "--models", ",".join(COMPARED), "--format", "json",
+                     cwd=project)
+    assert placed.returncode == 0, placed.stderr
+    rows = json.loads(placed.stdout)
+    assert {r["section"] for r in rows} == {"position", "category", "neighbour", "contribution"}
