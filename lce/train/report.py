@@ -289,6 +289,30 @@ def write_report(out: Path, table: pd.DataFrame, metrics: pd.DataFrame, quality:
               "net; `vs_*` = the run's top-1 minus the anchor's.", "", _table(anchors), ""]
     lines += [f"- **{setting}, measured:** {_anchor_verdict(group)}"
               for setting, group in anchors.groupby("setting", sort=True)]
+    _write(out / JUDGED, judged_effects(effects, selection, spread).to_csv(index=False))
     path = out / "README.md"
     _write(path, "\n".join(lines) + "\n")
     return path
+
+
+JUDGED = "effects.csv"  # every judged effect of a report, for comparing builds and machines
+
+
+def judged_effects(effects: dict[str, pd.DataFrame], selection: pd.DataFrame,
+                   spread: dict | None) -> pd.DataFrame:
+    """One row per effect the report judges (its estimate, 95% interval and verdict, and the
+    cross-machine spread quoted next to it): what ``benchmarks/compare_studies.py`` compares
+    between two builds of the study, e.g. the same commit on two machines."""
+    columns = ["setting", "effect", "n", "estimate", "ci_low", "ci_high", "verdict",
+               "machine_spread"]
+    frames = [frame.rename(columns={"mean": "estimate"}) for frame in effects.values()
+              if not frame.empty]
+    if not selection.empty:
+        frames.append(selection.assign(effect="rho(" + selection["signal"] + ", final top-1)")
+                      .rename(columns={"rho": "estimate"}))
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    judged = pd.concat(frames, ignore_index=True)
+    judged = judged[judged["verdict"].astype(bool)]
+    judged = judged.assign(machine_spread=[_spread_of(e, spread) for e in judged["effect"]])
+    return judged[columns].reset_index(drop=True)

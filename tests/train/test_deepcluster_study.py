@@ -169,3 +169,8 @@ def test_report_counts_its_intervals_and_words_the_spread_per_metric(tmp_path):
             "labels by at most 0.003, loss by at most 0.5, largest cluster (images) by at most "
             "1.4e+02 (3 runs compared)") in text
     assert "(across machines: <= 0.04)" in text
+    judged = pd.read_csv(tmp_path / "effects.csv")
+    assert judged.columns.tolist() == ["setting", "effect", "n", "estimate", "ci_low", "ci_high",
+                                       "verdict", "machine_spread"]
+    assert judged["verdict"].tolist() == ["K=8 is better", NO_EFFECT, NO_EFFECT]
+    assert judged["machine_spread"].tolist() == ["<= 0.04"] * 3
