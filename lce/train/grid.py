@@ -203,16 +203,20 @@ train_cell(runs, sys.argv[2])
 """
 
 
-def train_under_other_dispatch(cells: list[Cell], root: Path, settings: dict) -> None:
+def train_under_other_dispatch(cells: list[Cell], root: Path, settings: dict) -> dict:
     """Train ``cells`` again, each in a fresh process (two at a time) whose kernel dispatch is
     ``settings`` (what another CPU would run), under ``root``: the spread between the two is
-    what varies between machines."""
+    what varies between machines. Cells already trained there are skipped; the wall time of the
+    passes that trained is kept in ``root/timing.json`` (as :func:`run_grid` keeps its own) and
+    returned as ``{"wall_s": ...}``."""
     from dataclasses import asdict
 
     from lce.train.reproducible import PINNED
 
     env = {k: v for k, v in os.environ.items() if k not in PINNED} | settings
-    pending, running = list(cells), []
+    started = time.perf_counter()
+    pending, running = [cell for cell in cells if not _done(cell.runs, root)], []
+    trained = bool(pending)
     while pending or running:
         while pending and len(running) < 2:
             cell = pending.pop(0)
@@ -225,3 +229,10 @@ def train_under_other_dispatch(cells: list[Cell], root: Path, settings: dict) ->
         if process.returncode:
             raise LCEError(f"training {cell.continuous.key} under another dispatch failed: "
                            f"{stderr.strip().splitlines()[-1:]}")
+    path = Path(root) / "timing.json"
+    record = json.loads(path.read_text()) if path.is_file() else {"wall_s": 0.0}
+    if trained:
+        record = {"wall_s": round(record["wall_s"] + time.perf_counter() - started, 1)}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(record) + "\n")
+    return record
