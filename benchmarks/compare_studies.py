@@ -29,7 +29,7 @@ def _interval(row) -> str:
 def compare(a_dir: Path, b_dir: Path) -> dict[str, int]:
     key = ["setting", "effect"]
     a, b = (pd.read_csv(Path(d) / JUDGED).set_index(key) for d in (a_dir, b_dir))
-    both = a.join(b, how="outer", lsuffix="_a", rsuffix="_b")
+    both = a.join(b, how="outer", suffixes=("_a", "_b"))
     counts = {"judged": len(both), "claimed in both, same sign": 0, "claimed in A only": 0,
               "claimed in B only": 0, "claimed in both, opposite signs": 0}
     for (setting, effect), row in both.iterrows():
