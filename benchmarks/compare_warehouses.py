@@ -19,10 +19,10 @@ import duckdb
 IGNORED = {"meta"}  # build time and revision: different in every build
 
 
-def tables(con) -> dict[str, list[str]]:
+def tables(con, catalog: str) -> dict[str, list[str]]:
     rows = con.execute("select table_name, column_name from information_schema.columns "
-                       "where table_schema = 'main' order by table_name, ordinal_position"
-                       ).fetchall()
+                       "where table_catalog = ? and table_schema = 'main' "
+                       "order by table_name, ordinal_position", [catalog]).fetchall()
     out: dict[str, list[str]] = {}
     for table, column in rows:
         out.setdefault(table, []).append(column)
@@ -33,8 +33,7 @@ def compare(old_path: str, new_path: str) -> int:
     con = duckdb.connect(":memory:")
     con.execute(f"attach '{old_path}' as old (read_only)")
     con.execute(f"attach '{new_path}' as new (read_only)")
-    old = tables(duckdb.connect(old_path, read_only=True))
-    new = tables(duckdb.connect(new_path, read_only=True))
+    old, new = tables(con, "old"), tables(con, "new")
     differing = 0
     for table in sorted(set(old) | set(new)):
         if table not in old or table not in new:

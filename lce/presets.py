@@ -18,6 +18,7 @@ from pathlib import Path
 
 from lce.analysis.identity import SEED_PAPER, SEED_PAPER_PROBE
 from lce.errors import LCEError
+from lce.params import FETCH_ROOT
 
 # The 13 ResNet-50s the seed paper compares (its figures and categories), by published name; its
 # 20 released profiles add epoch and multi-crop variants (`lce zoo list` has them too).
@@ -73,7 +74,7 @@ def seed_paper_entries(options: SeedPaperOptions, dissect_on=()) -> dict[tuple[s
                                                  f"{name}=FILE, or leave {name} out with --models")
         key = dissection_key(name)
         entries[("fetch", key)] = fetch
-        entries[("models", key)] = {"weights": f"data/models/{key}", "layers": [SEED_PAPER_LAYER]}
+        entries[("models", key)] = {"weights": str(FETCH_ROOT / key), "layers": [SEED_PAPER_LAYER]}
     probe = {"kind": "segmented", "source": options.images, "segmenter": SEED_PAPER.labeller,
              "images": SEED_PAPER.images, "device": options.device}
     if options.segmenter_files:
@@ -92,9 +93,6 @@ def seed_paper_entries(options: SeedPaperOptions, dissect_on=()) -> dict[tuple[s
     entries[("analysis", "probe")] = SEED_PAPER_PROBE
     entries[("analysis", "models")] = list(SEED_PAPER_MODELS)
     return entries
-
-
-PRESETS = {"seed-paper": seed_paper_entries}
 
 
 def apply_entries(path: str | Path, entries: dict[tuple[str, ...], object]) -> list[str]:

@@ -184,13 +184,19 @@ def run_grid(cells: list[Cell], runs: dict, root: Path, workers: int = 2) -> dic
                 if (i + 1) % 10 == 0 or i + 1 == len(jobs):
                     log.info("study grid: %d of %d cells done (%.0f s)", i + 1, len(jobs),
                              time.perf_counter() - started)
-    path = Path(root) / "grid-timing.json"
+    return _kept_timing(Path(root) / "grid-timing.json", started, bool(trained), workers=workers)
+
+
+def _kept_timing(path: Path, started: float, trained: bool, **fields) -> dict:
+    """The wall time of every pass that trained something, added up in ``path`` (a restart
+    resumes, a report rerun trains nothing and keeps the figure); returns the record."""
+    from lce.io import write_json
+
     record = json.loads(path.read_text()) if path.is_file() else {"wall_s": 0.0, "passes": 0}
     if trained:
         record = {"wall_s": round(record["wall_s"] + time.perf_counter() - started, 1),
-                  "passes": record["passes"] + 1, "workers": workers}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record) + "\n")
+                  "passes": record.get("passes", 0) + 1, **fields}
+        write_json(record, path)
     return record
 
 
@@ -207,8 +213,7 @@ def train_under_other_dispatch(cells: list[Cell], root: Path, settings: dict) ->
     """Train ``cells`` again, each in a fresh process (two at a time) whose kernel dispatch is
     ``settings`` (what another CPU would run), under ``root``: the spread between the two is
     what varies between machines. Cells already trained there are skipped; the wall time of the
-    passes that trained is kept in ``root/timing.json`` (as :func:`run_grid` keeps its own) and
-    returned as ``{"wall_s": ...}``."""
+    passes that trained is kept in ``root/timing.json`` and returned (``{"wall_s": ...}``)."""
     from dataclasses import asdict
 
     from lce.train.reproducible import PINNED
@@ -229,10 +234,4 @@ def train_under_other_dispatch(cells: list[Cell], root: Path, settings: dict) ->
         if process.returncode:
             raise LCEError(f"training {cell.continuous.key} under another dispatch failed: "
                            f"{stderr.strip().splitlines()[-1:]}")
-    path = Path(root) / "timing.json"
-    record = json.loads(path.read_text()) if path.is_file() else {"wall_s": 0.0}
-    if trained:
-        record = {"wall_s": round(record["wall_s"] + time.perf_counter() - started, 1)}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record) + "\n")
-    return record
+    return _kept_timing(Path(root) / "timing.json", started, trained)
